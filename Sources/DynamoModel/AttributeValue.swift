@@ -1,0 +1,2 @@
+// Placeholder; replaced by the DynamoModel work.
+public enum DynamoModelPlaceholder {}

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderClientTests: XCTestCase { func testNothing() {} }
