@@ -68,3 +68,19 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(operation) to \(host) failed: \(detail)" }
 }
+
+extension HTTPTransport {
+    /// Streams the body of a 2xx response to `onBody`. Transports that cannot
+    /// stream (test fakes) deliver it in one piece.
+    public func stream(_ request: HTTPRequest, operation: String,
+                       onBody: (UnsafeRawBufferPointer) throws -> Void) throws(HTTPError) -> HTTPResponse {
+        var response = try send(request, operation: operation)
+        if (200..<300).contains(response.status) {
+            do { try response.body.withUnsafeBytes { try onBody($0) } } catch {
+                throw HTTPError(kind: .other, host: "", operation: operation, detail: "\(error)")
+            }
+            response.body = []
+        }
+        return response
+    }
+}

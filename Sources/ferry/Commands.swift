@@ -1,0 +1,80 @@
+import ArgumentParser
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the whole migration as one daemon: create, backfill, then stream.",
+        discussion: """
+            Checks that the source table has a stream that covers the backfill's start, \
+            optionally creates the target table, backfills from an S3 export or a parallel \
+            Scan, then streams every later change. The phase is kept in the status file, \
+            so a restart continues where it stopped.
+            """)
+    @OptionGroup var options: ConfigOptions
+    func run() throws { try notYet("run", issue: 4) }
+}
+
+struct CreateTableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-table",
+        abstract: "Create the target table with the source table's keys, indexes and billing mode.")
+    @OptionGroup var options: ConfigOptions
+    func run() throws { try notYet("create-table", issue: 4) }
+}
+
+struct BackfillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backfill",
+        abstract: "Copy the table's history from a DynamoDB export to S3 or by a parallel Scan.",
+        discussion: """
+            --export takes s3://bucket/prefix/AWSDynamoDB/<exportId>/ or a local directory \
+            with the same layout (DYNAMODB_JSON, FULL or INCREMENTAL). --scan reads the \
+            source table in parallel segments. Progress is checkpointed; a restart resumes.
+            """)
+    @OptionGroup var options: ConfigOptions
+    @Option(help: ArgumentHelp("An export location: s3://bucket/prefix/AWSDynamoDB/<id>/ or a directory.", valueName: "location"))
+    var export: [String] = []
+    @Flag(help: "Backfill with a parallel Scan of the source table.")
+    var scan = false
+    func run() throws { try notYet("backfill", issue: 4) }
+}
+
+struct StreamCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream",
+        abstract: "Apply the source table's DynamoDB Stream to Alternator until stopped.",
+        discussion: """
+            Polls every shard, applies INSERT/MODIFY as puts and REMOVE as deletes through \
+            batching writer lanes that keep each key's changes in order, checkpoints each \
+            shard's progress, and rewrites the status file every second. SIGTERM or SIGINT \
+            drains the lanes, writes the last checkpoint and exits 0.
+            """)
+    @OptionGroup var options: ConfigOptions
+    func run() throws { try notYet("stream", issue: 3) }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Compare source and target item by item; optionally repair.",
+        discussion: "Exit status: 0 in sync, 1 mismatches remain, 2 the comparison itself failed.")
+    @OptionGroup var options: ConfigOptions
+    func run() throws { try notYet("verify", issue: 5) }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Print the daemon's status file for a person: phase, per-shard lag, counters.")
+    @OptionGroup var options: ConfigOptions
+    func run() throws { try notYet("status", issue: 3) }
+}
+
+struct HealthCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "health",
+        abstract: "Exit non-zero when the status file is stale or says the daemon failed.",
+        discussion: "Meant for Docker HEALTHCHECK and systemd.")
+    @OptionGroup var options: ConfigOptions
+    func run() throws { try notYet("health", issue: 3) }
+}
