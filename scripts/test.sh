@@ -7,12 +7,9 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-MOTO_VERSION="5.2.1"
-APT_PACKAGES=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config python3 python3-pip curl)
+. scripts/lib.sh
 STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")"
 PIDS=()
-
-log() { printf 'test.sh: %s\n' "$*" >&2; }
 
 cleanup() {
     local pid
@@ -27,63 +24,40 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-install_system_packages() {
-    local missing=()
-    for pkg in "${APT_PACKAGES[@]}"; do
-        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-    done
-    if [ "${#missing[@]}" -gt 0 ]; then
-        log "installing ${missing[*]}"
-        local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-}
-
-install_moto() {
-    local have
-    have="$(python3 -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true)"
-    if [ "$have" != "$MOTO_VERSION" ] || ! python3 -c 'import flask, flask_cors' 2>/dev/null; then
-        log "installing moto[server]==$MOTO_VERSION"
-        python3 -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" \
-            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "moto[server]==$MOTO_VERSION"
-    fi
-}
-
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_moto NAME [VAR=VALUE...]: starts a server, records its PID, prints its URL.
+# start_moto NAME [VAR=VALUE...]: starts a server, records its PID and sets
+# MOTO_STARTED_URL (no command substitution: a subshell would lose the PID).
 start_moto() {
     local name="$1"; shift
     local port
     port="$(free_port)"
     env "$@" python3 -m moto.server -H 127.0.0.1 -p "$port" >"$STATE_DIR/$name.log" 2>&1 &
     PIDS+=("$!")
-    local url="http://127.0.0.1:$port"
-    for _ in $(seq 1 100); do
-        if curl -fsS -o /dev/null "$url/moto-api/" 2>/dev/null; then
-            echo "$url"
-            return 0
-        fi
+    MOTO_STARTED_URL="http://127.0.0.1:$port"
+    for _ in $(seq 1 150); do
+        curl -fsS -o /dev/null "$MOTO_STARTED_URL/moto-api/" 2>/dev/null && return 0
         sleep 0.2
     done
-    log "moto server '$name' did not answer on $url; its log:"
+    ferry_log "moto server '$name' did not answer on $MOTO_STARTED_URL; its log:"
     cat "$STATE_DIR/$name.log" >&2
     return 1
 }
 
-install_system_packages
-install_moto
+ferry_require_swift
+ferry_install_system_packages
+ferry_install_moto
 
-MOTO_URL="$(start_moto plain)"
+start_moto plain
+MOTO_URL="$MOTO_STARTED_URL"
 # With INITIAL_NO_AUTH_ACTION_COUNT moto lets the first N unsigned calls
 # through (the tests use them to create an IAM user and key), then checks
 # every request's SigV4 signature against the keys it knows.
-MOTO_AUTH_URL="$(start_moto auth INITIAL_NO_AUTH_ACTION_COUNT=4)"
-log "moto on $MOTO_URL, with signature verification on $MOTO_AUTH_URL"
+start_moto auth INITIAL_NO_AUTH_ACTION_COUNT=3
+MOTO_AUTH_URL="$MOTO_STARTED_URL"
+ferry_log "moto on $MOTO_URL, with signature verification on $MOTO_AUTH_URL"
 
 export FERRY_MOTO_ENDPOINT="$MOTO_URL"
 export FERRY_MOTO_AUTH_ENDPOINT="$MOTO_AUTH_URL"
