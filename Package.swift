@@ -29,15 +29,17 @@ let package = Package(
                 "CCurl", "CCrypto", "DynamoModel",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(name: "Replication", dependencies: ["AWSClient", "DynamoModel"]),
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "AWSClient", "DynamoModel",
+                "AWSClient", "DynamoModel", "Replication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
         .testTarget(
             name: "AWSClientTests",
             dependencies: ["AWSClient", "DynamoModel"],

@@ -1,0 +1,55 @@
+/// Tracks which of one shard's records the target has acknowledged and
+/// yields the checkpoint: the highest sequence number at or below which
+/// every record handed out has been acknowledged.
+///
+/// Records of one shard are spread over several writer lanes by key, and
+/// lanes finish out of order; a checkpoint past a record still in flight
+/// would lose it on a crash. Records are registered in stream order with
+/// ``issue(_:)``; ``acknowledge(_:)`` may come in any order.
+///
+/// Pure logic, not thread-safe: its owner (the shard's coordinator) calls it
+/// from one queue.
+public struct Watermark: Sendable {
+    /// Sequence numbers issued and not yet acknowledged, in stream order,
+    /// each with whether it has been acknowledged. Acknowledged entries at
+    /// the front are popped into `checkpoint`.
+    private var pending: [(seq: SequenceNumber, acked: Bool)] = []
+    private var head = 0
+    private var index: [SequenceNumber: Int] = [:]  // seq -> absolute position
+    private var base = 0  // absolute position of pending[0]
+
+    /// Every record at or below this is applied. nil: nothing yet.
+    public private(set) var checkpoint: SequenceNumber?
+
+    public init(checkpoint: SequenceNumber? = nil) { self.checkpoint = checkpoint }
+
+    /// Records handed out and not yet acknowledged.
+    public var inFlight: Int { index.count }
+
+    /// Registers a record about to be handed to a lane. Sequence numbers
+    /// must rise; a repeat or an older one (a replay after an iterator was
+    /// renewed) returns false and must not be sent again.
+    public mutating func issue(_ seq: SequenceNumber) -> Bool {
+        if let last = pending.last?.seq ?? checkpoint, seq <= last { return false }
+        index[seq] = base + pending.count
+        pending.append((seq, false))
+        return true
+    }
+
+    /// Marks a record as applied by the target; advances the checkpoint over
+    /// the longest acknowledged prefix.
+    public mutating func acknowledge(_ seq: SequenceNumber) {
+        guard let position = index.removeValue(forKey: seq) else { return }
+        pending[position - base].acked = true
+        while head < pending.count, pending[head].acked {
+            checkpoint = pending[head].seq
+            head += 1
+        }
+        // Compact now and then so the array does not grow without bound.
+        if head > 1024, head * 2 > pending.count {
+            pending.removeFirst(head)
+            base += head
+            head = 0
+        }
+    }
+}
