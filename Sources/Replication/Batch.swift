@@ -1,0 +1,53 @@
+/// The writes of one BatchWriteItem request being gathered by a lane.
+///
+/// BatchWriteItem refuses two requests for one key, and only the last
+/// change of a key matters for the end state, so a later change of a key
+/// replaces the earlier one in place. Every origin is still kept: the
+/// replaced change is applied (superseded) when the batch is, and its
+/// acknowledgement must not be lost.
+public struct Batch: Sendable {
+    public private(set) var writes: [Change] = []
+    /// Origins of every change taken in, replaced ones included.
+    public private(set) var origins: [Change.Origin] = []
+    private var slotOfKey: [[UInt8]: Int] = [:]
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+    }
+
+    public var isEmpty: Bool { writes.isEmpty }
+    public var isFull: Bool { writes.count >= capacity }
+    /// Changes taken in, replaced ones included.
+    public var changeCount: Int { origins.count }
+
+    /// Adds a put or delete. Returns false when the batch is full and the key
+    /// is new (the caller sends the batch first). Updates never go in.
+    public mutating func add(_ change: Change) -> Bool {
+        precondition(change.kind != .update, "updates are sent one by one")
+        if let slot = slotOfKey[change.key] {
+            writes[slot] = change
+        } else {
+            guard !isFull else { return false }
+            slotOfKey[change.key] = writes.count
+            writes.append(change)
+        }
+        if let origin = change.origin { origins.append(origin) }
+        return true
+    }
+
+    /// Keeps only the writes whose keys are listed (the target's
+    /// UnprocessedItems), for the retry. Origins stay: they are acknowledged
+    /// only when the whole batch has been applied.
+    public mutating func retain(keys: Set<[UInt8]>) {
+        writes = writes.filter { keys.contains($0.key) }
+        slotOfKey = [:]
+        for (i, w) in writes.enumerated() { slotOfKey[w.key] = i }
+    }
+
+    /// Drops a write the target refused for good (it goes to the dead-letter file).
+    public mutating func remove(key: [UInt8]) {
+        retain(keys: Set(writes.map(\.key)).subtracting([key]))
+    }
+}
