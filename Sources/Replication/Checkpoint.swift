@@ -1,0 +1,104 @@
+import Foundation
+
+/// Ferry's progress, as stored between runs. Versioned JSON, bound to the
+/// stream it belongs to: a checkpoint of another stream is refused.
+public struct Checkpoint: Sendable, Codable, Equatable {
+    public static let currentVersion = 1
+
+    public struct ShardProgress: Sendable, Codable, Equatable {
+        /// Every record at or below this sequence number has been applied.
+        public var sequence: SequenceNumber?
+        public var finished: Bool
+        public init(sequence: SequenceNumber? = nil, finished: Bool = false) {
+            self.sequence = sequence
+            self.finished = finished
+        }
+    }
+
+    public var version: Int
+    public var streamArn: String?
+    public var shards: [String: ShardProgress]
+    public var updatedAt: Date?
+
+    public init(streamArn: String?, shards: [String: ShardProgress] = [:]) {
+        self.version = Self.currentVersion
+        self.streamArn = streamArn
+        self.shards = shards
+    }
+}
+
+/// Where checkpoints live. A file for one host today; a shared store (a
+/// table written with conditional updates) lets several hosts split a
+/// stream later, behind the same two calls.
+public protocol CheckpointStore: Sendable {
+    func load() throws -> Checkpoint?
+    func save(_ checkpoint: Checkpoint) throws
+}
+
+/// Errors about the checkpoint's content (not its file I/O).
+public struct CheckpointError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// The checkpoint as a local JSON file, replaced atomically on every save.
+public struct FileCheckpointStore: CheckpointStore {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public func load() throws -> Checkpoint? {
+        guard let bytes = try AtomicFile.read(path) else { return nil }
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Self.decoder.decode(Checkpoint.self, from: Data(bytes))
+        } catch {
+            throw CheckpointError(description: "checkpoint file \(path) is not a valid Ferry checkpoint (\(Self.reason(error))); "
+                + "move it away to start over from the configured start position")
+        }
+        guard checkpoint.version <= Checkpoint.currentVersion else {
+            throw CheckpointError(description: "checkpoint file \(path) has version \(checkpoint.version), "
+                + "newer than this Ferry understands (\(Checkpoint.currentVersion)); upgrade Ferry")
+        }
+        return checkpoint
+    }
+
+    public func save(_ checkpoint: Checkpoint) throws {
+        var copy = checkpoint
+        copy.updatedAt = Date()
+        let data = try Self.encoder.encode(copy)
+        try AtomicFile.write(Array(data), to: path)
+    }
+
+    /// Loads the checkpoint for `streamArn`: nil on a first run, an error
+    /// when the file belongs to another stream.
+    public func load(for streamArn: String) throws -> Checkpoint? {
+        guard let checkpoint = try load() else { return nil }
+        if let stored = checkpoint.streamArn, stored != streamArn {
+            throw CheckpointError(description: "checkpoint file \(path) belongs to stream \(stored), not \(streamArn); "
+                + "point `checkpoint` at another file, or remove this one to start that stream from scratch")
+        }
+        return checkpoint
+    }
+
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+
+    static func reason(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let c): return c.debugDescription
+        case DecodingError.keyNotFound(let k, _): return "missing field '\(k.stringValue)'"
+        case DecodingError.typeMismatch(_, let c): return "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: return "unreadable JSON"
+        }
+    }
+}
