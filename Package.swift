@@ -23,6 +23,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         .target(name: "DynamoModel"),
+        // Loopback HTTP/1.1 server for tests and benchmarks; Foundation-free on purpose.
+        .target(name: "LoopbackServer"),
         .target(
             name: "AWSClient",
             dependencies: [
@@ -38,6 +40,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
+        .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
             name: "AWSClientTests",
             dependencies: ["AWSClient", "DynamoModel"],
