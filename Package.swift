@@ -23,6 +23,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         .target(name: "DynamoModel"),
+        // Loopback HTTP/1.1 server for tests and benchmarks; Foundation-free on purpose.
+        .target(name: "LoopbackServer"),
         .target(
             name: "AWSClient",
             dependencies: [
@@ -40,9 +42,10 @@ let package = Package(
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
             name: "AWSClientTests",
-            dependencies: ["AWSClient", "DynamoModel"],
+            dependencies: ["AWSClient", "DynamoModel", "LoopbackServer"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
