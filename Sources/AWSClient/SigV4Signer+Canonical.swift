@@ -91,7 +91,7 @@ extension SigV4Signer {
             canonical += values[name, default: []].joined(separator: ",")
             canonical += "\n"
         }
-        return (canonical, order.joined(separator: ","))
+        return (canonical, order.joined(separator: ";"))
     }
 
     /// Trims `value` and collapses each run of whitespace inside it to one space.
