@@ -83,7 +83,8 @@ public struct ECSCredentialProvider: CredentialProvider {
             token = nonEmpty("AWS_CONTAINER_AUTHORIZATION_TOKEN")
         }
         guard let token, !token.isEmpty else { return nil }
-        if token.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        // Bytes, not Characters: CR LF is a single Character that equals neither.
+        if token.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) {
             throw CredentialError(.invalidConfiguration, provider: name, message: "the container authorization token contains a line break")
         }
         return token

@@ -46,7 +46,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Every intermediate and final value of one signature.
-    public struct Signature: Sendable {
+    public struct SigningResult: Sendable {
         public var canonicalRequest: String
         public var stringToSign: String
         /// 64 lower-case hex characters.
@@ -72,9 +72,12 @@ public struct SigV4Signer: Sendable {
     static let unsignedHeaders: Set<String> = ["user-agent", "x-amzn-trace-id", "expect", "connection", "upgrade"]
 
     public var credentials: Credentials
+    /// The signing region, e.g. `us-east-1` (Alternator accepts any).
     public var region: String
+    /// The signing name: `dynamodb` (also for DynamoDB Streams), `s3`.
     public var service: String
     public var options: Options
+    /// nil derives the signing key on every request.
     public var keyCache: SigningKeyCache?
 
     /// - Parameters:
@@ -109,7 +112,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Computes the signature of `request` without changing it.
-    public func signature(for request: HTTPRequest, signingDate: Date, payloadHash: String? = nil) -> Signature {
+    public func signature(for request: HTTPRequest, signingDate: Date, payloadHash: String? = nil) -> SigningResult {
         let amzDate = Self.amzDate(signingDate)
         let day = String(amzDate.prefix(8))
         let url = SigV4URLParts(request.url)
@@ -142,7 +145,7 @@ public struct SigV4Signer: Sendable {
         let authorization = authorizationHeader(day: day, signedHeaders: canonical.signedHeaders, signature: signature)
         added.append(("Authorization", authorization))
 
-        return Signature(canonicalRequest: canonical.request, stringToSign: toSign, signature: signature,
+        return SigningResult(canonicalRequest: canonical.request, stringToSign: toSign, signature: signature,
                          authorization: authorization, signedHeaders: canonical.signedHeaders, headers: added)
     }
 

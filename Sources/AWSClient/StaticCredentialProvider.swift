@@ -10,6 +10,7 @@ public struct StaticCredentialProvider: CredentialProvider {
         self.name = name
     }
 
+    /// - Parameter name: how errors and logs refer to this source.
     public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil, name: String = "static") {
         self.init(Credentials(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken), name: name)
     }

@@ -128,3 +128,17 @@ final class ECSCredentialProviderTests: XCTestCase {
         XCTAssertEqual(expiration.timeIntervalSince1970, 1_714_564_800.5, accuracy: 0.001)
     }
 }
+
+extension ECSCredentialProviderTests {
+    func testTokenWithLineBreak_isRefused() {
+        for token in ["a\r\nInjected: header", "a\nb"] {
+            let provider = ECSCredentialProvider(environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/x",
+                                                              "AWS_CONTAINER_AUTHORIZATION_TOKEN": token],
+                                                 transport: FakeHTTPTransport.unused())
+            XCTAssertThrowsError(try provider.credentials()) {
+                XCTAssertEqual(($0 as? CredentialError)?.code, .invalidConfiguration)
+                XCTAssertFalse("\($0)".contains("Injected"))
+            }
+        }
+    }
+}

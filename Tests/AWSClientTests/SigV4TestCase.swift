@@ -104,9 +104,9 @@ struct RawHTTPRequest: Equatable {
 
     init(parsing bytes: [UInt8]) throws {
         let (head, body) = Self.splitHeadAndBody(bytes)
-        var lines = String(decoding: head, as: UTF8.self)
-            .split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // Split bytes, not Characters: Swift treats CR LF as one Character.
+        var lines = head.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0.last == UInt8(ascii: "\r") ? $0.dropLast() : $0, as: UTF8.self)[...] }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let requestLine = lines.first,
               let firstSpace = requestLine.firstIndex(of: " "),

@@ -50,3 +50,22 @@ final class SigV4TestSuiteTests: XCTestCase {
         return problems
     }
 }
+
+/// The parser the suite relies on, on the shapes the suite uses.
+final class RawHTTPRequestParserTests: XCTestCase {
+    func testParses_requestLineWithSpaces_foldedHeaders_CRLF_andBody() throws {
+        let text = "POST /example space/?a=b HTTP/1.1\r\nHost:example.com\r\nMy-Header: one\r\n  two\r\n\r\nbody\r\nline"
+        let request = try RawHTTPRequest(parsing: Array(text.utf8))
+        XCTAssertEqual(request.method, "POST")
+        XCTAssertEqual(request.target, "/example space/?a=b")
+        XCTAssertEqual(request.headers, [.init(name: "Host", value: "example.com"), .init(name: "My-Header", value: " one\n  two")])
+        XCTAssertEqual(String(decoding: request.body, as: UTF8.self), "body\r\nline")
+        XCTAssertEqual(try request.httpRequest().url, "https://example.com/example space/?a=b")
+    }
+
+    func testParses_requestWithoutBlankLine_asBodiless() throws {
+        let request = try RawHTTPRequest(parsing: Array("GET / HTTP/1.1\nHost:example.com\n".utf8))
+        XCTAssertEqual(request.headers.count, 1)
+        XCTAssertEqual(request.body, [])
+    }
+}
