@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderClientTests: XCTestCase { func testNothing() {} }
