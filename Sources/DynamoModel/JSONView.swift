@@ -89,16 +89,19 @@ public struct JSONView: Sendable {
     /// Element `index` if this is an array that long (a linear walk).
     public subscript(index: Int) -> JSONView? {
         guard kind == .array, index >= 0 else { return nil }
-        var result: JSONView?
-        var i = 0
-        forEachElement { element in
-            if i == index {
-                result = element
-                return
+        return buffer.withUnsafeBufferPointer { buf -> JSONView? in
+            var found: Range<Int>?
+            var i = 0
+            TrustedJSON.forEachElement(buf, arrayAt: rawRange.lowerBound) { element in
+                guard i == index else {
+                    i += 1
+                    return true
+                }
+                found = element
+                return false
             }
-            i += 1
+            return found.map { JSONView(trusted: buffer, range: $0) }
         }
-        return result
     }
 
     /// The decoded text if this is a string.
@@ -134,30 +137,24 @@ public struct JSONView: Sendable {
     /// Calls `body` with each member's key and value, in document order.
     public func forEachMember(_ body: (String, JSONView) throws -> Void) rethrows {
         guard kind == .object else { return }
-        // Collect ranges first so `body` runs outside the buffer access.
-        var members: [(TrustedJSON.Token, Range<Int>)] = []
-        buffer.withUnsafeBufferPointer { buf in
-            TrustedJSON.forEachMember(buf, objectAt: rawRange.lowerBound) { key, value in
-                members.append((key, value))
+        try buffer.withUnsafeBufferPointer { buf in
+            try TrustedJSON.forEachMember(buf, objectAt: rawRange.lowerBound) { key, value in
+                let name = JSONScanner(buf, range: rawRange).makeString(key)
+                try body(name, JSONView(trusted: buffer, range: value))
                 return true
             }
-        }
-        for (key, value) in members {
-            let name = buffer.withUnsafeBufferPointer { buf in
-                JSONScanner(buf, range: rawRange).makeString(key)
-            }
-            try body(name, JSONView(trusted: buffer, range: value))
         }
     }
 
     /// Calls `body` with each element, in order, if this is an array.
     public func forEachElement(_ body: (JSONView) throws -> Void) rethrows {
         guard kind == .array else { return }
-        var ranges: [Range<Int>] = []
-        buffer.withUnsafeBufferPointer { buf in
-            TrustedJSON.forEachElement(buf, arrayAt: rawRange.lowerBound) { ranges.append($0) }
+        try buffer.withUnsafeBufferPointer { buf in
+            try TrustedJSON.forEachElement(buf, arrayAt: rawRange.lowerBound) { element in
+                try body(JSONView(trusted: buffer, range: element))
+                return true
+            }
         }
-        for range in ranges { try body(JSONView(trusted: buffer, range: range)) }
     }
 
     /// The elements if this is an array, else empty.
@@ -255,8 +252,8 @@ enum TrustedJSON {
 
     /// Calls `body(key, valueRange)` per member until it returns `false`.
     static func forEachMember(
-        _ buf: UnsafeBufferPointer<UInt8>, objectAt start: Int, _ body: (Token, Range<Int>) -> Bool
-    ) {
+        _ buf: UnsafeBufferPointer<UInt8>, objectAt start: Int, _ body: (Token, Range<Int>) throws -> Bool
+    ) rethrows {
         var i = skipWhitespace(buf, start + 1)
         if buf[i] == UInt8(ascii: "}") { return }
         while true {
@@ -264,20 +261,23 @@ enum TrustedJSON {
             i = skipWhitespace(buf, key.end + 1) + 1  // past ':'
             let valueStart = skipWhitespace(buf, i)
             let valueEnd = skipValue(buf, valueStart)
-            guard body(key, valueStart..<valueEnd) else { return }
+            guard try body(key, valueStart..<valueEnd) else { return }
             i = skipWhitespace(buf, valueEnd)
             guard buf[i] == UInt8(ascii: ",") else { return }
             i = skipWhitespace(buf, i + 1)
         }
     }
 
-    /// Calls `body(elementRange)` per element of the array at `start`.
-    static func forEachElement(_ buf: UnsafeBufferPointer<UInt8>, arrayAt start: Int, _ body: (Range<Int>) -> Void) {
+    /// Calls `body(elementRange)` per element of the array at `start` until
+    /// it returns `false`.
+    static func forEachElement(
+        _ buf: UnsafeBufferPointer<UInt8>, arrayAt start: Int, _ body: (Range<Int>) throws -> Bool
+    ) rethrows {
         var i = skipWhitespace(buf, start + 1)
         if buf[i] == UInt8(ascii: "]") { return }
         while true {
             let end = skipValue(buf, i)
-            body(i..<end)
+            guard try body(i..<end) else { return }
             i = skipWhitespace(buf, end)
             guard buf[i] == UInt8(ascii: ",") else { return }
             i = skipWhitespace(buf, i + 1)
