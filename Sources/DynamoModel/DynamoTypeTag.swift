@@ -1,0 +1,117 @@
+/// The type tags of DynamoDB JSON (`{"S": ...}`), matched on raw bytes so
+/// that reading a tag never builds a `String`.
+enum DynamoTypeTag {
+    case s, n, b, bool, null, m, l, ss, ns, bs
+
+    /// The tag spelled by `utf8`, or `nil` for anything else (tags are case-sensitive).
+    init?(_ utf8: UnsafeBufferPointer<UInt8>) {
+        switch utf8.count {
+        case 1:
+            switch utf8[0] {
+            case UInt8(ascii: "S"): self = .s
+            case UInt8(ascii: "N"): self = .n
+            case UInt8(ascii: "B"): self = .b
+            case UInt8(ascii: "M"): self = .m
+            case UInt8(ascii: "L"): self = .l
+            default: return nil
+            }
+        case 2:
+            guard utf8[1] == UInt8(ascii: "S") else { return nil }
+            switch utf8[0] {
+            case UInt8(ascii: "S"): self = .ss
+            case UInt8(ascii: "N"): self = .ns
+            case UInt8(ascii: "B"): self = .bs
+            default: return nil
+            }
+        case 4:
+            if utf8[0] == UInt8(ascii: "B"), utf8[1] == UInt8(ascii: "O"),
+               utf8[2] == UInt8(ascii: "O"), utf8[3] == UInt8(ascii: "L") {
+                self = .bool
+            } else if utf8[0] == UInt8(ascii: "N"), utf8[1] == UInt8(ascii: "U"),
+                      utf8[2] == UInt8(ascii: "L"), utf8[3] == UInt8(ascii: "L") {
+                self = .null
+            } else {
+                return nil
+            }
+        default:
+            return nil
+        }
+    }
+}
+
+extension JSONScanner {
+    /// Reads the `{"TAG":` opening of an attribute value: checks the `{`,
+    /// reads and matches the tag, and leaves `pos` at the tag's value.
+    /// `valueStart` is where the attribute value object begins.
+    mutating func beginAttributeValue() throws -> (tag: DynamoTypeTag, valueStart: Int) {
+        let valueStart = pos
+        guard current == UInt8(ascii: "{") else {
+            if pos >= end { throw unexpected("expected an attribute value") }
+            throw itemError("expected an attribute value object", at: pos)
+        }
+        try beginObject()
+        var first = true
+        guard let key = try nextObjectKey(&first) else {
+            throw itemError("attribute value has no type tag", at: valueStart)
+        }
+        guard let tag = withDecodedBytes(key, { DynamoTypeTag($0) }) else {
+            throw itemError("unknown type tag", at: key.start - 1)
+        }
+        return (tag, valueStart)
+    }
+
+    /// Reads the `}` that closes an attribute value; a second member means
+    /// a second type tag, which DynamoDB rejects.
+    mutating func endAttributeValue() throws {
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            pos += 1
+            depth -= 1
+            return
+        }
+        if current == UInt8(ascii: ",") {
+            throw itemError("attribute value has more than one type tag", at: pos)
+        }
+        throw unexpected("expected ',' or '}'")
+    }
+
+    /// Scans the string a tag requires (`S`, `N`, `B`, set members).
+    mutating func scanTaggedString(_ reason: String) throws -> StringToken {
+        guard current == UInt8(ascii: "\"") else {
+            if pos >= end { throw unexpected(reason) }
+            throw itemError(reason, at: pos)
+        }
+        return try scanString()
+    }
+
+    /// Checks a `N` string's content; the error points at its opening quote.
+    func checkNumber(_ token: StringToken) throws {
+        let valid = withDecodedBytes(token) { NumberParts($0) != nil }
+        guard valid else { throw itemError("invalid number", at: token.start - 1) }
+    }
+
+    /// Reads `NULL`'s value, which DynamoDB only accepts as `true`.
+    mutating func scanNullTrue() throws {
+        let at = pos
+        guard try scanBoolForTag("NULL value must be true") else {
+            throw itemError("NULL value must be true", at: at)
+        }
+    }
+
+    /// Reads a Boolean a tag requires; a non-Boolean JSON value is an item error.
+    mutating func scanBoolForTag(_ reason: String) throws -> Bool {
+        guard let b = current, b == UInt8(ascii: "t") || b == UInt8(ascii: "f") else {
+            if pos >= end { throw unexpected(reason) }
+            throw itemError(reason, at: pos)
+        }
+        return try scanBool()
+    }
+
+    /// Checks that the value at `pos` opens a container as a tag requires.
+    func requireContainer(_ open: UInt8, _ reason: String) throws {
+        guard current == open else {
+            if pos >= end { throw unexpected(reason) }
+            throw itemError(reason, at: pos)
+        }
+    }
+}

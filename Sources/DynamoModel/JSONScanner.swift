@@ -1,0 +1,448 @@
+/// The byte-level JSON tokenizer under every reader in this module.
+///
+/// It walks a buffer with an index, never copies, and checks everything that
+/// RFC 8259 requires: structure, string escapes (including surrogate pairs),
+/// no raw control characters, well-formed UTF-8, number grammar, and a
+/// nesting limit so hostile input cannot exhaust a (small, Dispatch) thread
+/// stack. Offsets in errors are absolute positions in `buf`.
+///
+/// Callers drive it token by token: `beginObject()`/`nextObjectKey(_:)`,
+/// `beginArray()`/`nextArrayElement(_:)`, `scanString()`, `scanNumber()`,
+/// `skipValue()`. Every method expects `pos` at the start of its token with
+/// whitespace already skipped, except where it says otherwise.
+struct JSONScanner {
+    /// Deepest nesting of objects and arrays accepted. DynamoDB allows 32
+    /// levels of attribute nesting, which is 64 JSON levels plus a few for
+    /// an envelope such as a GetRecords response.
+    static let maxDepth = 128
+
+    let buf: UnsafeBufferPointer<UInt8>
+    var pos: Int
+    let end: Int
+    var depth = 0
+
+    init(_ buf: UnsafeBufferPointer<UInt8>, range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= buf.count, "range outside the buffer")
+        self.buf = buf
+        self.pos = range.lowerBound
+        self.end = range.upperBound
+    }
+
+    /// A string's content (between the quotes) as positions in `buf`.
+    struct StringToken {
+        var start: Int
+        var end: Int
+        /// Whether the content holds a backslash escape, so it must be decoded
+        /// before use; without escapes the raw bytes are the string.
+        var hasEscapes: Bool
+        var count: Int { end - start }
+    }
+
+    // MARK: - Errors
+
+    func syntaxError(_ reason: String, at offset: Int? = nil) -> DynamoJSONError {
+        DynamoJSONError(.invalidJSON, at: offset ?? pos, reason)
+    }
+
+    func itemError(_ reason: String, at offset: Int) -> DynamoJSONError {
+        DynamoJSONError(.invalidItem, at: offset, reason)
+    }
+
+    /// The error for `pos`: end of input, or an unexpected byte.
+    func unexpected(_ reason: String) -> DynamoJSONError {
+        pos >= end ? syntaxError("unexpected end of input", at: end) : syntaxError(reason)
+    }
+
+    // MARK: - Whitespace and punctuation
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while pos < end {
+            let b = buf[pos]
+            // Space, \t, \n, \r.
+            guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+            pos += 1
+        }
+    }
+
+    /// The byte at `pos`, or `nil` at the end.
+    @inline(__always)
+    var current: UInt8? { pos < end ? buf[pos] : nil }
+
+    /// After a complete value: only whitespace may follow.
+    mutating func expectEnd() throws {
+        skipWhitespace()
+        guard pos == end else { throw syntaxError("unexpected data after the value") }
+    }
+
+    mutating func enterContainer() throws {
+        depth += 1
+        guard depth <= JSONScanner.maxDepth else { throw syntaxError("nesting too deep") }
+    }
+
+    /// Consumes `{`; the object's members follow through `nextObjectKey`.
+    mutating func beginObject() throws {
+        guard current == UInt8(ascii: "{") else { throw unexpected("expected '{'") }
+        try enterContainer()
+        pos += 1
+    }
+
+    /// Moves to the next member of the object begun with `beginObject()`:
+    /// returns its key with `pos` at the value (whitespace skipped), or `nil`
+    /// after consuming the closing `}`. `first` starts `true` per object.
+    mutating func nextObjectKey(_ first: inout Bool) throws -> StringToken? {
+        skipWhitespace()
+        if current == UInt8(ascii: "}") && first {
+            pos += 1
+            depth -= 1
+            return nil
+        }
+        if !first {
+            if current == UInt8(ascii: "}") {
+                pos += 1
+                depth -= 1
+                return nil
+            }
+            guard current == UInt8(ascii: ",") else { throw unexpected("expected ',' or '}'") }
+            pos += 1
+            skipWhitespace()
+        }
+        first = false
+        guard current == UInt8(ascii: "\"") else { throw unexpected("expected a string key") }
+        let key = try scanString()
+        skipWhitespace()
+        guard current == UInt8(ascii: ":") else { throw unexpected("expected ':'") }
+        pos += 1
+        skipWhitespace()
+        return key
+    }
+
+    /// Consumes `[`; the elements follow through `nextArrayElement`.
+    mutating func beginArray() throws {
+        guard current == UInt8(ascii: "[") else { throw unexpected("expected '['") }
+        try enterContainer()
+        pos += 1
+    }
+
+    /// Moves to the next element of the array begun with `beginArray()`:
+    /// returns `true` with `pos` at the element (whitespace skipped), or
+    /// `false` after consuming the closing `]`.
+    mutating func nextArrayElement(_ first: inout Bool) throws -> Bool {
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            pos += 1
+            depth -= 1
+            return false
+        }
+        if !first {
+            guard current == UInt8(ascii: ",") else { throw unexpected("expected ',' or ']'") }
+            pos += 1
+            skipWhitespace()
+            // `[1,]` is not JSON.
+            guard current != UInt8(ascii: "]") else { throw syntaxError("expected a value") }
+        }
+        first = false
+        guard pos < end else { throw unexpected("expected a value") }
+        return true
+    }
+
+    // MARK: - Scalars
+
+    /// Scans a string starting at its opening quote and returns its content.
+    mutating func scanString() throws -> StringToken {
+        guard current == UInt8(ascii: "\"") else { throw unexpected("expected a string") }
+        pos += 1
+        let start = pos
+        var hasEscapes = false
+        while true {
+            // The common case, plain ASCII, stays in this tight loop.
+            while pos < end {
+                let b = buf[pos]
+                guard b >= 0x20, b < 0x80, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { break }
+                pos += 1
+            }
+            guard pos < end else { throw syntaxError("unterminated string", at: end) }
+            let b = buf[pos]
+            if b == UInt8(ascii: "\"") { break }
+            if b == UInt8(ascii: "\\") {
+                hasEscapes = true
+                try scanEscape()
+            } else if b < 0x20 {
+                throw syntaxError("control character in string")
+            } else {
+                try scanUTF8Sequence()
+            }
+        }
+        let token = StringToken(start: start, end: pos, hasEscapes: hasEscapes)
+        pos += 1
+        return token
+    }
+
+    /// Checks one escape sequence at `pos` (a backslash) and moves past it.
+    private mutating func scanEscape() throws {
+        let start = pos
+        guard pos + 1 < end else { throw syntaxError("unterminated string", at: end) }
+        switch buf[pos + 1] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+             UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            pos += 2
+        case UInt8(ascii: "u"):
+            guard let unit = hex4(at: pos + 2) else { throw syntaxError("invalid \\u escape", at: start) }
+            pos += 6
+            if unit >= 0xDC00 && unit <= 0xDFFF {
+                throw syntaxError("unpaired surrogate in \\u escape", at: start)
+            }
+            if unit >= 0xD800 && unit <= 0xDBFF {
+                guard pos + 1 < end, buf[pos] == UInt8(ascii: "\\"), buf[pos + 1] == UInt8(ascii: "u"),
+                      let low = hex4(at: pos + 2), low >= 0xDC00 && low <= 0xDFFF
+                else { throw syntaxError("unpaired surrogate in \\u escape", at: start) }
+                pos += 6
+            }
+        default:
+            throw syntaxError("invalid escape", at: start)
+        }
+    }
+
+    /// The value of four hex digits at `i`, or `nil`.
+    func hex4(at i: Int) -> UInt32? {
+        guard i + 4 <= end else { return nil }
+        var value: UInt32 = 0
+        for k in i..<(i + 4) {
+            let b = buf[k]
+            let digit: UInt8
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = b - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    /// Checks one multi-byte UTF-8 sequence at `pos` (RFC 3629: no overlong
+    /// forms, no surrogates, nothing above U+10FFFF) and moves past it.
+    private mutating func scanUTF8Sequence() throws {
+        let lead = buf[pos]
+        var length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: throw syntaxError("invalid UTF-8")
+        }
+        guard pos + length <= end else { throw syntaxError("invalid UTF-8") }
+        let second = buf[pos + 1]
+        guard second >= low && second <= high else { throw syntaxError("invalid UTF-8") }
+        var k = 2
+        while k < length {
+            guard buf[pos + k] & 0xC0 == 0x80 else { throw syntaxError("invalid UTF-8") }
+            k += 1
+        }
+        pos += length
+    }
+
+    /// Scans a JSON number and returns its text range.
+    mutating func scanNumber() throws -> Range<Int> {
+        let start = pos
+        if current == UInt8(ascii: "-") { pos += 1 }
+        guard let first = current, first &- 0x30 < 10 else { throw unexpected("invalid number") }
+        pos += 1
+        if first != UInt8(ascii: "0") { skipDigits() }
+        if current == UInt8(ascii: ".") {
+            pos += 1
+            guard let d = current, d &- 0x30 < 10 else { throw unexpected("invalid number") }
+            skipDigits()
+        }
+        if let e = current, e | 0x20 == UInt8(ascii: "e") {
+            pos += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { pos += 1 }
+            guard let d = current, d &- 0x30 < 10 else { throw unexpected("invalid number") }
+            skipDigits()
+        }
+        return start..<pos
+    }
+
+    @inline(__always)
+    private mutating func skipDigits() {
+        while pos < end, buf[pos] &- 0x30 < 10 { pos += 1 }
+    }
+
+    /// Scans `true` or `false` and returns it.
+    mutating func scanBool() throws -> Bool {
+        if matchLiteral("true") { return true }
+        if matchLiteral("false") { return false }
+        throw unexpected("expected true or false")
+    }
+
+    /// Consumes `literal` if it is next.
+    mutating func matchLiteral(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard pos + n <= end else { return false }
+        let p = literal.utf8Start
+        for k in 0..<n where buf[pos + k] != p[k] { return false }
+        pos += n
+        return true
+    }
+
+    // MARK: - Skipping
+
+    /// Skips one complete value of any kind, checking it fully.
+    mutating func skipValue() throws {
+        guard let b = current else { throw unexpected("expected a value") }
+        switch b {
+        case UInt8(ascii: "\""):
+            _ = try scanString()
+        case UInt8(ascii: "{"):
+            try beginObject()
+            var first = true
+            while try nextObjectKey(&first) != nil { try skipValue() }
+        case UInt8(ascii: "["):
+            try beginArray()
+            var first = true
+            while try nextArrayElement(&first) { try skipValue() }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            _ = try scanNumber()
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
+            _ = try scanBool()
+        case UInt8(ascii: "n"):
+            guard matchLiteral("null") else { throw syntaxError("expected a value") }
+        default:
+            throw syntaxError("expected a value")
+        }
+    }
+
+    // MARK: - String content
+
+    /// Decodes a string's content into Swift text.
+    func makeString(_ token: StringToken) -> String {
+        let raw = UnsafeBufferPointer(rebasing: buf[token.start..<token.end])
+        if !token.hasEscapes { return String(decoding: raw, as: UTF8.self) }
+        // Escapes only ever shrink: the decoded text fits in the raw length.
+        return String(unsafeUninitializedCapacity: token.count) { out in
+            JSONScanner.unescape(raw, into: out)
+        }
+    }
+
+    /// Calls `body` with the decoded UTF-8 bytes of a string, without
+    /// allocating when the string has no escapes.
+    func withDecodedBytes<R>(_ token: StringToken, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let raw = UnsafeBufferPointer(rebasing: buf[token.start..<token.end])
+        if !token.hasEscapes { return try body(raw) }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: token.count) { out in
+            let n = JSONScanner.unescape(raw, into: out)
+            return try body(UnsafeBufferPointer(rebasing: out[0..<n]))
+        }
+    }
+
+    /// Whether a string's decoded content equals `utf8`.
+    func stringEquals(_ token: StringToken, _ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        if !token.hasEscapes {
+            guard token.count == utf8.count else { return false }
+            var i = 0
+            while i < utf8.count {
+                if buf[token.start + i] != utf8[i] { return false }
+                i += 1
+            }
+            return true
+        }
+        return withDecodedBytes(token) { $0.elementsEqual(utf8) }
+    }
+
+    /// Decodes the escapes of already-validated string content; returns the
+    /// number of bytes written.
+    static func unescape(_ raw: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var i = 0
+        var o = 0
+        let n = raw.count
+        while i < n {
+            let b = raw[i]
+            guard b == UInt8(ascii: "\\") else {
+                out[o] = b
+                o += 1
+                i += 1
+                continue
+            }
+            let c = raw[i + 1]
+            i += 2
+            switch c {
+            case UInt8(ascii: "b"): out[o] = 0x08
+            case UInt8(ascii: "f"): out[o] = 0x0C
+            case UInt8(ascii: "n"): out[o] = 0x0A
+            case UInt8(ascii: "r"): out[o] = 0x0D
+            case UInt8(ascii: "t"): out[o] = 0x09
+            case UInt8(ascii: "u"):
+                var scalar = hexValue(raw, i)
+                i += 4
+                if scalar >= 0xD800 && scalar <= 0xDBFF {
+                    let low = hexValue(raw, i + 2)
+                    i += 6
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                o += encodeUTF8(scalar, into: out, at: o)
+                continue
+            default: out[o] = c  // \" \\ \/
+            }
+            o += 1
+        }
+        return o
+    }
+
+    private static func hexValue(_ raw: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 {
+        var value: UInt32 = 0
+        for k in i..<(i + 4) {
+            let b = raw[k]
+            let digit = b <= UInt8(ascii: "9") ? b - UInt8(ascii: "0") : (b | 0x20) - UInt8(ascii: "a") + 10
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    private static func encodeUTF8(_ s: UInt32, into out: UnsafeMutableBufferPointer<UInt8>, at o: Int) -> Int {
+        switch s {
+        case 0..<0x80:
+            out[o] = UInt8(s)
+            return 1
+        case 0x80..<0x800:
+            out[o] = UInt8(0xC0 | s >> 6)
+            out[o + 1] = UInt8(0x80 | s & 0x3F)
+            return 2
+        case 0x800..<0x10000:
+            out[o] = UInt8(0xE0 | s >> 12)
+            out[o + 1] = UInt8(0x80 | s >> 6 & 0x3F)
+            out[o + 2] = UInt8(0x80 | s & 0x3F)
+            return 3
+        default:
+            out[o] = UInt8(0xF0 | s >> 18)
+            out[o + 1] = UInt8(0x80 | s >> 12 & 0x3F)
+            out[o + 2] = UInt8(0x80 | s >> 6 & 0x3F)
+            out[o + 3] = UInt8(0x80 | s & 0x3F)
+            return 4
+        }
+    }
+}
+
+extension JSONScanner {
+    /// Runs `body` with a scanner over `bytes[range]` (all of `bytes` when
+    /// `range` is `nil`); offsets stay relative to the start of `bytes`.
+    static func with<R>(_ bytes: [UInt8], range: Range<Int>?, _ body: (inout JSONScanner) throws -> R) throws -> R {
+        try bytes.withUnsafeBufferPointer { buf in
+            var scanner = JSONScanner(buf, range: range ?? 0..<buf.count)
+            return try body(&scanner)
+        }
+    }
+
+    /// Runs `body` with a scanner over raw memory.
+    static func with<R>(_ bytes: UnsafeRawBufferPointer, _ body: (inout JSONScanner) throws -> R) throws -> R {
+        let buf = bytes.assumingMemoryBound(to: UInt8.self)
+        var scanner = JSONScanner(buf, range: 0..<buf.count)
+        return try body(&scanner)
+    }
+}
