@@ -101,7 +101,7 @@ private final class EasyHandle: @unchecked Sendable {
 
     func perform(_ request: HTTPRequest, operation: String, options: HTTPClientOptions,
                  onBody: ((UnsafeRawBufferPointer) throws -> Void)?) throws(HTTPError) -> HTTPResponse {
-        let host = Self.hostOf(request.url)
+        let host = URLHost.of(request.url)
         // Reset clears the options of the last request but keeps live
         // connections, the DNS cache and TLS sessions: keep-alive survives.
         curl_easy_reset(curl)
@@ -189,16 +189,6 @@ private final class EasyHandle: @unchecked Sendable {
         default:
             return .other
         }
-    }
-
-    /// `scheme://host[:port]` of a URL, for error messages (never the path or query).
-    static func hostOf(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" }
-        // Drop any user-info so it never lands in a log.
-        let hostPort = authority.split(separator: "@").last.map(String.init) ?? String(authority)
-        return hostPort
     }
 }
 

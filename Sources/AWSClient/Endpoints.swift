@@ -43,6 +43,13 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { url }
 
+    public init(url: String, region: String, service: AWSService, isCustom: Bool) {
+        self.url = url
+        self.region = region
+        self.service = service
+        self.isCustom = isCustom
+    }
+
     /// The URL of an S3 object or bucket (empty key = the bucket itself).
     public func s3URL(bucket: String, key: String) -> String {
         let path = key.isEmpty ? "" : "/" + S3Path.encode(key)

@@ -42,6 +42,12 @@ public struct HTTPResponse: Sendable {
 public protocol HTTPTransport: Sendable {
     /// - Parameter operation: a short name for errors and logs ("GetRecords").
     func send(_ request: HTTPRequest, operation: String) throws(HTTPError) -> HTTPResponse
+
+    /// Sends the request and hands a 2xx response body to `onBody` piece by
+    /// piece as it arrives; non-2xx bodies are returned whole (they carry
+    /// the service's error). An error thrown by `onBody` aborts the transfer.
+    func stream(_ request: HTTPRequest, operation: String,
+                onBody: (UnsafeRawBufferPointer) throws -> Void) throws(HTTPError) -> HTTPResponse
 }
 
 /// A failure below HTTP: the request got no response at all.
