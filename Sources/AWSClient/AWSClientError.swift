@@ -88,14 +88,20 @@ public enum AWSClientError: Error, Sendable, CustomStringConvertible, RetryClass
 
     /// Reads a JSON-protocol error body: the code is the part of `__type`
     /// after `#` (or the `x-amzn-ErrorType` header), the message is
-    /// `message` or `Message`. A body that is not JSON (a proxy's or a
-    /// stand-in's HTML page) still gives an error with the HTTP status.
+    /// `message` or `Message`. An XML error document gives its `Code` and
+    /// `Message`; any other body (a proxy's HTML page) still gives an error
+    /// with the HTTP status.
     static func decodeJSONError(_ response: HTTPResponse, operation: String, host: String) -> AWSServiceError {
         var code: String?
         var message = ""
         if let body = try? JSONValue.parse(response.body) {
             code = body["__type"]?.stringValue ?? body["code"]?.stringValue ?? body["Code"]?.stringValue
             message = body["message"]?.stringValue ?? body["Message"]?.stringValue ?? ""
+        } else if response.body.first(where: { $0 > 32 }) == UInt8(ascii: "<"),
+                  let xmlCode = XMLScanner(response.body).first("Code") {
+            // Some front ends (and moto's signature check) answer in XML.
+            code = xmlCode
+            message = XMLScanner(response.body).first("Message") ?? ""
         } else if !response.body.isEmpty {
             message = Self.plainText(response.body)
         }

@@ -116,6 +116,8 @@ private final class EasyHandle: @unchecked Sendable {
         // curl adds "Expect: 100-continue" to larger POSTs, costing a round trip.
         headerList = curl_slist_append(headerList, "Expect:")
         if request.header("Accept") == nil { headerList = curl_slist_append(headerList, "Accept:") }
+        // curl labels every POST body as a form unless told otherwise.
+        if request.header("Content-Type") == nil { headerList = curl_slist_append(headerList, "Content-Type:") }
 
         let code: CURLcode = request.url.withCString { url in
             request.body.withUnsafeBytes { body in

@@ -93,7 +93,8 @@ public struct S3Client: Sendable {
     public func putObject(bucket: String, key: String, body: [UInt8]) throws(AWSClientError) {
         let url = endpoint.s3URL(bucket: bucket, key: key)
         try retry.execute(operation: "PutObject") { () throws(AWSClientError) in
-            let response = try send(HTTPRequest(method: "PUT", url: url, body: body), operation: "PutObject")
+            let response = try send(HTTPRequest(method: "PUT", url: url, headers: [("Content-Type", "application/octet-stream")], body: body),
+                                    operation: "PutObject")
             try check(response, operation: "PutObject", bucket: bucket, key: key)
         }
     }
@@ -108,7 +109,8 @@ public struct S3Client: Sendable {
                 """.utf8)
         }
         try retry.execute(operation: "CreateBucket") { () throws(AWSClientError) in
-            let response = try send(HTTPRequest(method: "PUT", url: url, body: body), operation: "CreateBucket")
+            let response = try send(HTTPRequest(method: "PUT", url: url, headers: [("Content-Type", "application/xml")], body: body),
+                                    operation: "CreateBucket")
             try check(response, operation: "CreateBucket", bucket: bucket, key: "")
         }
     }
