@@ -40,6 +40,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Release-build benchmarks: swift run -c release ferry-bench
+        .executableTarget(
+            name: "ferry-bench",
+            dependencies: ["AWSClient", "DynamoModel"],
+            path: "Benchmarks/FerryBench"),
+
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
