@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // System libraries. Debian: libcurl4-openssl-dev, libssl-dev, zlib1g-dev.
@@ -32,10 +33,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Replication", dependencies: ["AWSClient", "DynamoModel"]),
+        .target(
+            name: "FerryKit",
+            dependencies: [
+                "AWSClient", "DynamoModel", "Replication",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "AWSClient", "DynamoModel", "Replication",
+                "AWSClient", "DynamoModel", "Replication", "FerryKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -48,6 +56,7 @@ let package = Package(
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
             name: "AWSClientTests",

@@ -1,0 +1,103 @@
+/// Everything Ferry can be told, as one value. Built in layers: defaults,
+/// then the YAML file, then `FERRY_*` environment variables, then flags;
+/// then ``validate()`` says what to change. See ``ConfigLoader``.
+public struct FerryConfig: Sendable, Equatable {
+    public struct KeyPair: Sendable, Equatable {
+        public var accessKeyId: String?
+        public var secretAccessKey: String?
+        public var sessionToken: String?
+
+        public var isEmpty: Bool { accessKeyId == nil && secretAccessKey == nil && sessionToken == nil }
+    }
+
+    public struct Source: Sendable, Equatable {
+        public var table: String?
+        /// Overrides the lookup of the table's latest stream.
+        public var streamArn: String?
+        public var region: String?
+        public var endpoint: String?
+        public var streamsEndpoint: String?
+        public var s3Endpoint: String?
+        /// Explicit keys; otherwise the AWS credential chain.
+        public var credentials = KeyPair()
+        public var profile: String?
+    }
+
+    public struct Target: Sendable, Equatable {
+        /// Alternator nodes, used round-robin (`http://host:8000`).
+        public var endpoints: [String] = []
+        public var table: String?
+        /// Region in the signature; Alternator does not care which.
+        public var region = "us-east-1"
+        /// Alternator with authorization checks the key id (a role name)
+        /// and secret (its salted hash); without it any keys work.
+        public var credentials = KeyPair()
+        /// Learn the datacenter's nodes from `GET /localnodes`.
+        public var discoverNodes = false
+        /// PEM CA bundle to trust for https Alternator endpoints.
+        public var caBundle: String?
+    }
+
+    public enum StartPosition: String, Sendable, Equatable, CaseIterable {
+        case trimHorizon = "trim-horizon"
+        case latest
+    }
+
+    public enum ModifyAs: String, Sendable, Equatable, CaseIterable {
+        case put
+        case update
+    }
+
+    public enum TTLDeletes: String, Sendable, Equatable, CaseIterable {
+        case replicate
+        case skip
+    }
+
+    public struct Stream: Sendable, Equatable {
+        public var startPosition = StartPosition.trimHorizon
+        public var modifyAs = ModifyAs.put
+        public var ttlDeletes = TTLDeletes.replicate
+        /// Go on past a gap of trimmed records (changes lost to the target)
+        /// instead of stopping. Never the default.
+        public var skipTrimmedGaps = false
+        public var lanes = 8
+        /// Writes per BatchWriteItem: 25 for DynamoDB, up to 100 for Alternator.
+        public var batchSize = 25
+        /// How long a lane waits for more changes before sending a part batch.
+        public var lingerMilliseconds = 5
+        /// The longest pause between polls of an idle shard.
+        public var idleBackoffMaxMilliseconds = 1000
+        /// Changes queued per lane before readers wait.
+        public var laneCapacity = 4096
+        /// Seconds allowed for draining the lanes at shutdown.
+        public var drainDeadlineSeconds = 30
+    }
+
+    public struct State: Sendable, Equatable {
+        public var checkpoint = "ferry-checkpoint.json"
+        public var status = "ferry-status.json"
+        public var deadLetter = "ferry-dead-letter.jsonl"
+    }
+
+    public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+        case logfmt
+        case json
+    }
+
+    public enum LogLevel: String, Sendable, Equatable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    public struct Log: Sendable, Equatable {
+        public var level = LogLevel.info
+        public var format = LogFormat.logfmt
+    }
+
+    public var source = Source()
+    public var target = Target()
+    public var stream = Stream()
+    public var state = State()
+    public var log = Log()
+
+    public init() {}
+}
