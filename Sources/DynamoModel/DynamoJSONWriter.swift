@@ -159,77 +159,30 @@ public struct DynamoJSONWriter: Sendable {
     }
 
     private mutating func appendItem(_ item: Item) {
-        bytes.append(UInt8(ascii: "{"))
-        var first = true
-        if sortsKeys {
-            for name in item.keys.sorted() {
-                appendMember(name, item[name]!, &first)
-            }
-        } else {
-            for (name, value) in item {
-                appendMember(name, value, &first)
-            }
+        let sorted = sortsKeys
+        appendMeasured(DynamoJSONEncoding.size(ofItem: item, sorted: sorted)) { out in
+            DynamoJSONEncoding.write(item: item, sorted: sorted, to: &out)
         }
-        bytes.append(UInt8(ascii: "}"))
-    }
-
-    @inline(__always)
-    private mutating func appendMember(_ name: String, _ value: AttributeValue, _ first: inout Bool) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        first = false
-        appendQuoted(name)
-        bytes.append(UInt8(ascii: ":"))
-        appendAttributeValue(value)
     }
 
     private mutating func appendAttributeValue(_ value: AttributeValue) {
-        switch value {
-        case .s(let s):
-            appendLiteral(#"{"S":"#)
-            appendQuoted(s)
-        case .n(let n):
-            appendLiteral(#"{"N":"#)
-            appendQuoted(n)
-        case .b(let b):
-            appendLiteral(#"{"B":"#)
-            appendBase64(b)
-        case .bool(let v):
-            appendLiteral(v ? #"{"BOOL":true"# : #"{"BOOL":false"#)
-        case .null:
-            appendLiteral(#"{"NULL":true"#)
-        case .m(let map):
-            appendLiteral(#"{"M":"#)
-            appendItem(map)
-        case .l(let list):
-            appendLiteral(#"{"L":["#)
-            for (index, element) in list.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                appendAttributeValue(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .ss(let set):
-            appendLiteral(#"{"SS":["#)
-            for (index, element) in set.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                appendQuoted(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .ns(let set):
-            appendLiteral(#"{"NS":["#)
-            for (index, element) in set.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                appendQuoted(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .bs(let set):
-            appendLiteral(#"{"BS":["#)
-            for (index, element) in set.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                appendBase64(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
+        let sorted = sortsKeys
+        appendMeasured(DynamoJSONEncoding.size(of: value, sorted: sorted)) { out in
+            DynamoJSONEncoding.write(value, sorted: sorted, to: &out)
         }
-        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Reserves exactly `size` bytes and lets `write` fill them through a
+    /// cursor; see ``DynamoJSONEncoding`` for why.
+    private mutating func appendMeasured(_ size: Int, _ write: (inout ByteCursor) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: size))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var cursor = ByteCursor(base: buffer.baseAddress!, offset: start)
+            write(&cursor)
+            // A mismatch would mean corrupt request bodies: stop loudly.
+            precondition(cursor.offset == start + size, "DynamoJSONWriter: size and write passes disagree")
+        }
     }
 
     // MARK: - Low level
@@ -259,8 +212,7 @@ public struct DynamoJSONWriter: Sendable {
 
     /// Appends `s` as a quoted, escaped JSON string.
     mutating func appendQuoted(_ s: String) {
-        var s = s
-        s.withUTF8 { appendQuoted(utf8: $0) }
+        withUTF8(s) { appendQuoted(utf8: $0) }
     }
 
     /// Appends valid UTF-8 as a quoted, escaped JSON string. Runs that need
@@ -268,20 +220,14 @@ public struct DynamoJSONWriter: Sendable {
     mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
-        var i = 0
-        let n = utf8.count
-        while i < n {
-            let b = utf8[i]
-            if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
-                i += 1
-                continue
-            }
-            if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-            appendEscape(b)
-            i += 1
-            runStart = i
+        var i = DynamoJSONEncoding.nextEscapeIndex(utf8, from: 0)
+        while i < utf8.count {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+            appendEscape(utf8[i])
+            runStart = i + 1
+            i = DynamoJSONEncoding.nextEscapeIndex(utf8, from: runStart)
         }
-        if n > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<n])) }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -50,6 +50,7 @@ extension JSONScanner {
             throw itemError("expected an attribute value object", at: pos)
         }
         try beginObject()
+        if let tag = matchCompactTag() { return (tag, valueStart) }
         var first = true
         guard let key = try nextObjectKey(&first) else {
             throw itemError("attribute value has no type tag", at: valueStart)
@@ -58,6 +59,28 @@ extension JSONScanner {
             throw itemError("unknown type tag", at: key.start - 1)
         }
         return (tag, valueStart)
+    }
+
+    /// The fast path for the usual `"S":` right after the `{`: matches the
+    /// tag in place and moves to its value. Returns `nil`, moving nothing,
+    /// for anything else (whitespace, escapes, unknown tags), which the
+    /// general path then handles and reports.
+    @inline(__always)
+    mutating func matchCompactTag() -> DynamoTypeTag? {
+        let p = pos
+        guard p + 4 < end, buf[p] == UInt8(ascii: "\"") else { return nil }
+        var length = 1
+        while length < 5, buf[p + 1 + length] != UInt8(ascii: "\"") {
+            length += 1
+            guard p + 2 + length < end else { return nil }
+        }
+        guard length != 3, length < 5, buf[p + 2 + length] == UInt8(ascii: ":") else { return nil }
+        guard let tag = DynamoTypeTag(UnsafeBufferPointer(rebasing: buf[(p + 1)..<(p + 1 + length)])) else {
+            return nil
+        }
+        pos = p + 3 + length
+        skipWhitespace()
+        return tag
     }
 
     /// Reads the `}` that closes an attribute value; a second member means
@@ -76,7 +99,7 @@ extension JSONScanner {
     }
 
     /// Scans the string a tag requires (`S`, `N`, `B`, set members).
-    mutating func scanTaggedString(_ reason: String) throws -> StringToken {
+    mutating func scanTaggedString(_ reason: StaticString) throws -> StringToken {
         guard current == UInt8(ascii: "\"") else {
             if pos >= end { throw unexpected(reason) }
             throw itemError(reason, at: pos)
@@ -99,7 +122,7 @@ extension JSONScanner {
     }
 
     /// Reads a Boolean a tag requires; a non-Boolean JSON value is an item error.
-    mutating func scanBoolForTag(_ reason: String) throws -> Bool {
+    mutating func scanBoolForTag(_ reason: StaticString) throws -> Bool {
         guard let b = current, b == UInt8(ascii: "t") || b == UInt8(ascii: "f") else {
             if pos >= end { throw unexpected(reason) }
             throw itemError(reason, at: pos)
@@ -108,7 +131,7 @@ extension JSONScanner {
     }
 
     /// Checks that the value at `pos` opens a container as a tag requires.
-    func requireContainer(_ open: UInt8, _ reason: String) throws {
+    func requireContainer(_ open: UInt8, _ reason: StaticString) throws {
         guard current == open else {
             if pos >= end { throw unexpected(reason) }
             throw itemError(reason, at: pos)

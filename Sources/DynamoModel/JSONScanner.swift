@@ -20,6 +20,11 @@ struct JSONScanner {
     var pos: Int
     let end: Int
     var depth = 0
+    /// Members of the maps being read, as a stack shared by all nesting
+    /// levels: a map's members are collected here and then moved into a
+    /// dictionary of the right size, which avoids the regrowing (and
+    /// rehashing of every key) that inserting one by one costs.
+    var pendingMembers: [(String, AttributeValue)] = []
 
     init(_ buf: UnsafeBufferPointer<UInt8>, range: Range<Int>) {
         precondition(range.lowerBound >= 0 && range.upperBound <= buf.count, "range outside the buffer")
@@ -40,16 +45,20 @@ struct JSONScanner {
 
     // MARK: - Errors
 
-    func syntaxError(_ reason: String, at offset: Int? = nil) -> DynamoJSONError {
-        DynamoJSONError(.invalidJSON, at: offset ?? pos, reason)
+    // Reasons are `StaticString` so that the hot path never builds a
+    // `String` for an error it does not throw, and so that no input data
+    // can end up in a reason.
+
+    func syntaxError(_ reason: StaticString, at offset: Int? = nil) -> DynamoJSONError {
+        DynamoJSONError(.invalidJSON, at: offset ?? pos, "\(reason)")
     }
 
-    func itemError(_ reason: String, at offset: Int) -> DynamoJSONError {
-        DynamoJSONError(.invalidItem, at: offset, reason)
+    func itemError(_ reason: StaticString, at offset: Int) -> DynamoJSONError {
+        DynamoJSONError(.invalidItem, at: offset, "\(reason)")
     }
 
     /// The error for `pos`: end of input, or an unexpected byte.
-    func unexpected(_ reason: String) -> DynamoJSONError {
+    func unexpected(_ reason: StaticString) -> DynamoJSONError {
         pos >= end ? syntaxError("unexpected end of input", at: end) : syntaxError(reason)
     }
 
@@ -75,12 +84,14 @@ struct JSONScanner {
         guard pos == end else { throw syntaxError("unexpected data after the value") }
     }
 
+    @inline(__always)
     mutating func enterContainer() throws {
         depth += 1
         guard depth <= JSONScanner.maxDepth else { throw syntaxError("nesting too deep") }
     }
 
     /// Consumes `{`; the object's members follow through `nextObjectKey`.
+    @inline(__always)
     mutating func beginObject() throws {
         guard current == UInt8(ascii: "{") else { throw unexpected("expected '{'") }
         try enterContainer()
@@ -118,6 +129,7 @@ struct JSONScanner {
     }
 
     /// Consumes `[`; the elements follow through `nextArrayElement`.
+    @inline(__always)
     mutating func beginArray() throws {
         guard current == UInt8(ascii: "[") else { throw unexpected("expected '['") }
         try enterContainer()
@@ -151,19 +163,39 @@ struct JSONScanner {
     /// Scans a string starting at its opening quote and returns its content.
     mutating func scanString() throws -> StringToken {
         guard current == UInt8(ascii: "\"") else { throw unexpected("expected a string") }
-        pos += 1
-        let start = pos
+        // Locals rather than `self.pos`: stores through `inout self` in the
+        // loop would go to memory on every byte.
+        let buf = self.buf
+        let end = self.end
+        var p = pos + 1
+        let start = p
         var hasEscapes = false
         while true {
-            // The common case, plain ASCII, stays in this tight loop.
-            while pos < end {
-                let b = buf[pos]
-                guard b >= 0x20, b < 0x80, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { break }
-                pos += 1
+            // Eight bytes at a time while none is special (a quote, a
+            // backslash, a control character or non-ASCII). False alarms are
+            // harmless: the byte loop below decides.
+            if let base = buf.baseAddress {
+                while p + 8 <= end {
+                    let v = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+                    let quote = v ^ 0x2222_2222_2222_2222
+                    let backslash = v ^ 0x5C5C_5C5C_5C5C_5C5C
+                    let special = v
+                        | ((v &- 0x2020_2020_2020_2020) & ~v)
+                        | ((quote &- 0x0101_0101_0101_0101) & ~quote)
+                        | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
+                    guard special & 0x8080_8080_8080_8080 == 0 else { break }
+                    p += 8
+                }
             }
-            guard pos < end else { throw syntaxError("unterminated string", at: end) }
-            let b = buf[pos]
+            while p < end {
+                let b = buf[p]
+                guard b &- 0x20 < 0x60, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { break }
+                p += 1
+            }
+            guard p < end else { throw syntaxError("unterminated string", at: end) }
+            let b = buf[p]
             if b == UInt8(ascii: "\"") { break }
+            pos = p
             if b == UInt8(ascii: "\\") {
                 hasEscapes = true
                 try scanEscape()
@@ -172,10 +204,10 @@ struct JSONScanner {
             } else {
                 try scanUTF8Sequence()
             }
+            p = pos
         }
-        let token = StringToken(start: start, end: pos, hasEscapes: hasEscapes)
-        pos += 1
-        return token
+        pos = p + 1
+        return StringToken(start: start, end: p, hasEscapes: hasEscapes)
     }
 
     /// Checks one escape sequence at `pos` (a backslash) and moves past it.

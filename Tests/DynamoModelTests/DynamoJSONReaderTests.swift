@@ -36,8 +36,8 @@ final class DynamoJSONReaderTests: XCTestCase {
         XCTAssertEqual(try DynamoJSONReader.readItem(#"{"\u0061":{"\u0053":"x"}}"#), ["a": .s("x")])
     }
 
-    func testReadItem_duplicateNameKeepsLastValue() throws {
-        XCTAssertEqual(try DynamoJSONReader.readItem(#"{"a":{"S":"1"},"a":{"S":"2"}}"#), ["a": .s("2")])
+    func testReadItem_duplicateNameKeepsFirstValue() throws {
+        XCTAssertEqual(try DynamoJSONReader.readItem(#"{"a":{"S":"1"},"a":{"S":"2"}}"#), ["a": .s("1")])
     }
 
     func testReadItem_fromSubRangeAndRawMemory() throws {
