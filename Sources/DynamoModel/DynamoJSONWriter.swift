@@ -174,7 +174,7 @@ public struct DynamoJSONWriter: Sendable {
 
     /// Reserves exactly `size` bytes and lets `write` fill them through a
     /// cursor; see ``DynamoJSONEncoding`` for why.
-    private mutating func appendMeasured(_ size: Int, _ write: (inout ByteCursor) -> Void) {
+    mutating func appendMeasured(_ size: Int, _ write: (inout ByteCursor) -> Void) {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: size))
         bytes.withUnsafeMutableBufferPointer { buffer in
@@ -205,51 +205,11 @@ public struct DynamoJSONWriter: Sendable {
     }
 
     mutating func appendBase64(_ value: [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        value.withUnsafeBufferPointer { Base64.append(encoding: $0, to: &bytes) }
-        bytes.append(UInt8(ascii: "\""))
+        appendMeasured(2 + Base64.encodedCount(value.count)) { $0.putBase64(value) }
     }
 
     /// Appends `s` as a quoted, escaped JSON string.
     mutating func appendQuoted(_ s: String) {
-        withUTF8(s) { appendQuoted(utf8: $0) }
-    }
-
-    /// Appends valid UTF-8 as a quoted, escaped JSON string. Runs that need
-    /// no escaping (nearly always the whole string) are copied in one go.
-    mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
-        var runStart = 0
-        var i = DynamoJSONEncoding.nextEscapeIndex(utf8, from: 0)
-        while i < utf8.count {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
-            appendEscape(utf8[i])
-            runStart = i + 1
-            i = DynamoJSONEncoding.nextEscapeIndex(utf8, from: runStart)
-        }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func appendEscape(_ b: UInt8) {
-        let short: UInt8
-        switch b {
-        case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
-        case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
-        case 0x08: short = UInt8(ascii: "b")
-        case 0x0C: short = UInt8(ascii: "f")
-        case 0x0A: short = UInt8(ascii: "n")
-        case 0x0D: short = UInt8(ascii: "r")
-        case 0x09: short = UInt8(ascii: "t")
-        default:
-            let hex: StaticString = "0123456789abcdef"
-            let digits = hex.utf8Start
-            appendLiteral("\\u00")
-            bytes.append(digits[Int(b >> 4)])
-            bytes.append(digits[Int(b & 0x0F)])
-            return
-        }
-        bytes.append(UInt8(ascii: "\\"))
-        bytes.append(short)
+        appendMeasured(DynamoJSONEncoding.quotedSize(s)) { $0.putQuoted(s) }
     }
 }

@@ -14,6 +14,7 @@ public struct KeySchema: Sendable, Hashable {
     /// The sort (range) key attribute name, if the table has one.
     public var sortKey: String?
 
+    /// A schema with the given key attribute names.
     public init(partitionKey: String, sortKey: String? = nil) {
         self.partitionKey = partitionKey
         self.sortKey = sortKey
