@@ -68,6 +68,8 @@ extension JSONScanner {
             throw itemError("expected an item object", at: pos)
         }
         try beginObject()
+        // Room for a typical item up front instead of growing 1, 2, 4, 8, 16.
+        if pendingMembers.capacity == 0 { pendingMembers.reserveCapacity(16) }
         let base = pendingMembers.count
         var first = true
         while let name = try nextObjectKey(&first) {
