@@ -21,6 +21,7 @@ public struct AttributeDifference: Sendable, Hashable, CustomStringConvertible {
     /// How it differs.
     public let kind: Kind
 
+    /// A difference of `kind` on attribute `name`.
     public init(name: String, kind: Kind) {
         self.name = name
         self.kind = kind

@@ -78,35 +78,44 @@ public enum Base64 {
         }
     }
 
+    /// The length of the base64 text of `count` bytes.
+    @inline(__always)
+    static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
     /// Appends the base64 text of `bytes` to `out`.
     static func append(encoding bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        let n = bytes.count
-        if n == 0 { return }
-        let outCount = (n + 2) / 3 * 4
+        let outCount = encodedCount(bytes.count)
+        if outCount == 0 { return }
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: outCount))
         out.withUnsafeMutableBufferPointer { dst in
-            encodeAlphabet.withUnsafeBufferPointer { alphabet in
-                var i = 0
-                var o = start
-                while i + 3 <= n {
-                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                    dst[o] = alphabet[Int(v >> 18)]
-                    dst[o + 1] = alphabet[Int(v >> 12 & 0x3F)]
-                    dst[o + 2] = alphabet[Int(v >> 6 & 0x3F)]
-                    dst[o + 3] = alphabet[Int(v & 0x3F)]
-                    i += 3
-                    o += 4
-                }
-                let rest = n - i
-                if rest > 0 {
-                    var v = UInt32(bytes[i]) << 16
-                    if rest == 2 { v |= UInt32(bytes[i + 1]) << 8 }
-                    dst[o] = alphabet[Int(v >> 18)]
-                    dst[o + 1] = alphabet[Int(v >> 12 & 0x3F)]
-                    dst[o + 2] = rest == 2 ? alphabet[Int(v >> 6 & 0x3F)] : UInt8(ascii: "=")
-                    dst[o + 3] = UInt8(ascii: "=")
-                }
+            encode(bytes, into: dst.baseAddress! + start)
+        }
+    }
+
+    /// Writes the base64 text of `bytes` (``encodedCount(_:)`` bytes) at `dst`.
+    static func encode(_ bytes: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutablePointer<UInt8>) {
+        let n = bytes.count
+        encodeAlphabet.withUnsafeBufferPointer { alphabet in
+            var i = 0
+            var o = 0
+            while i + 3 <= n {
+                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                dst[o] = alphabet[Int(v >> 18)]
+                dst[o + 1] = alphabet[Int(v >> 12 & 0x3F)]
+                dst[o + 2] = alphabet[Int(v >> 6 & 0x3F)]
+                dst[o + 3] = alphabet[Int(v & 0x3F)]
+                i += 3
+                o += 4
+            }
+            let rest = n - i
+            if rest > 0 {
+                var v = UInt32(bytes[i]) << 16
+                if rest == 2 { v |= UInt32(bytes[i + 1]) << 8 }
+                dst[o] = alphabet[Int(v >> 18)]
+                dst[o + 1] = alphabet[Int(v >> 12 & 0x3F)]
+                dst[o + 2] = rest == 2 ? alphabet[Int(v >> 6 & 0x3F)] : UInt8(ascii: "=")
+                dst[o + 3] = UInt8(ascii: "=")
             }
         }
     }

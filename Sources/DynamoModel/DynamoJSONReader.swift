@@ -4,7 +4,7 @@
 /// Checks everything ``DynamoJSONValidator`` checks (JSON syntax, type
 /// tags, numbers, base64, non-empty sets, `NULL` is `true`). Numbers keep
 /// their text; `B` values are decoded from base64. A duplicated attribute
-/// name keeps its last value, and duplicate set members are not detected
+/// name keeps its first value, and duplicate set members are not detected
 /// (DynamoDB never sends them; the target would refuse them).
 ///
 ///     let item = try DynamoJSONReader.readItem(Array(#"{"id":{"S":"a"},"n":{"N":"1.5"}}"#.utf8))
@@ -68,11 +68,22 @@ extension JSONScanner {
             throw itemError("expected an item object", at: pos)
         }
         try beginObject()
-        var item = Item()
+        // Room for a typical item up front instead of growing 1, 2, 4, 8, 16.
+        if pendingMembers.capacity == 0 { pendingMembers.reserveCapacity(16) }
+        let base = pendingMembers.count
         var first = true
         while let name = try nextObjectKey(&first) {
             let key = makeString(name)
-            item[key] = try readAttributeValue()
+            let value = try readAttributeValue()
+            pendingMembers.append((key, value))
+        }
+        var item = Item(minimumCapacity: pendingMembers.count - base)
+        // Popping moves each member without copying it; because it runs
+        // backwards, a repeated name ends up with its first value, the same
+        // rule as `JSONView`.
+        while pendingMembers.count > base {
+            let (name, value) = pendingMembers.removeLast()
+            item[name] = value
         }
         return item
     }
@@ -107,18 +118,18 @@ extension JSONScanner {
             value = .l(list)
         case .ss:
             var set: [String] = []
-            try readSet("SS") { scanner, token in set.append(scanner.makeString(token)) }
+            try readSet(.ss) { scanner, token in set.append(scanner.makeString(token)) }
             value = .ss(set)
         case .ns:
             var set: [String] = []
-            try readSet("NS") { scanner, token in
+            try readSet(.ns) { scanner, token in
                 try scanner.checkNumber(token)
                 set.append(scanner.makeString(token))
             }
             value = .ns(set)
         case .bs:
             var set: [[UInt8]] = []
-            try readSet("BS") { scanner, token in set.append(try scanner.readBase64(token)) }
+            try readSet(.bs) { scanner, token in set.append(try scanner.readBase64(token)) }
             value = .bs(set)
         }
         try endAttributeValue()
@@ -132,18 +143,47 @@ extension JSONScanner {
         return bytes
     }
 
+    /// The three set types, for their error messages.
+    enum SetTag {
+        case ss, ns, bs
+
+        var notAnArray: StaticString {
+            switch self {
+            case .ss: "SS value must be an array"
+            case .ns: "NS value must be an array"
+            case .bs: "BS value must be an array"
+            }
+        }
+
+        var memberNotAString: StaticString {
+            switch self {
+            case .ss: "SS member must be a string"
+            case .ns: "NS member must be a string"
+            case .bs: "BS member must be a string"
+            }
+        }
+
+        var empty: StaticString {
+            switch self {
+            case .ss: "SS value must not be empty"
+            case .ns: "NS value must not be empty"
+            case .bs: "BS value must not be empty"
+            }
+        }
+    }
+
     /// Walks the non-empty array of strings of a set, calling `member` for each.
     mutating func readSet(
-        _ tag: StaticString, _ member: (inout JSONScanner, StringToken) throws -> Void
+        _ tag: SetTag, _ member: (inout JSONScanner, StringToken) throws -> Void
     ) throws {
         let start = pos
-        try requireContainer(UInt8(ascii: "["), "\(tag) value must be an array")
+        try requireContainer(UInt8(ascii: "["), tag.notAnArray)
         try beginArray()
         var first = true
         while try nextArrayElement(&first) {
-            let token = try scanTaggedString("\(tag) member must be a string")
+            let token = try scanTaggedString(tag.memberNotAString)
             try member(&self, token)
         }
-        guard !first else { throw itemError("\(tag) value must not be empty", at: start) }
+        guard !first else { throw itemError(tag.empty, at: start) }
     }
 }

@@ -115,11 +115,11 @@ extension JSONScanner {
             var first = true
             while try nextArrayElement(&first) { try validateAttributeValue() }
         case .ss:
-            try readSet("SS") { _, _ in }
+            try readSet(.ss) { _, _ in }
         case .ns:
-            try readSet("NS") { scanner, token in try scanner.checkNumber(token) }
+            try readSet(.ns) { scanner, token in try scanner.checkNumber(token) }
         case .bs:
-            try readSet("BS") { scanner, token in try scanner.checkBase64(token) }
+            try readSet(.bs) { scanner, token in try scanner.checkBase64(token) }
         }
         try endAttributeValue()
     }

@@ -159,77 +159,30 @@ public struct DynamoJSONWriter: Sendable {
     }
 
     private mutating func appendItem(_ item: Item) {
-        bytes.append(UInt8(ascii: "{"))
-        var first = true
-        if sortsKeys {
-            for name in item.keys.sorted() {
-                appendMember(name, item[name]!, &first)
-            }
-        } else {
-            for (name, value) in item {
-                appendMember(name, value, &first)
-            }
+        let sorted = sortsKeys
+        appendMeasured(DynamoJSONEncoding.size(ofItem: item, sorted: sorted)) { out in
+            DynamoJSONEncoding.write(item: item, sorted: sorted, to: &out)
         }
-        bytes.append(UInt8(ascii: "}"))
-    }
-
-    @inline(__always)
-    private mutating func appendMember(_ name: String, _ value: AttributeValue, _ first: inout Bool) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        first = false
-        appendQuoted(name)
-        bytes.append(UInt8(ascii: ":"))
-        appendAttributeValue(value)
     }
 
     private mutating func appendAttributeValue(_ value: AttributeValue) {
-        switch value {
-        case .s(let s):
-            appendLiteral(#"{"S":"#)
-            appendQuoted(s)
-        case .n(let n):
-            appendLiteral(#"{"N":"#)
-            appendQuoted(n)
-        case .b(let b):
-            appendLiteral(#"{"B":"#)
-            appendBase64(b)
-        case .bool(let v):
-            appendLiteral(v ? #"{"BOOL":true"# : #"{"BOOL":false"#)
-        case .null:
-            appendLiteral(#"{"NULL":true"#)
-        case .m(let map):
-            appendLiteral(#"{"M":"#)
-            appendItem(map)
-        case .l(let list):
-            appendLiteral(#"{"L":["#)
-            for (index, element) in list.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                appendAttributeValue(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .ss(let set):
-            appendLiteral(#"{"SS":["#)
-            for (index, element) in set.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                appendQuoted(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .ns(let set):
-            appendLiteral(#"{"NS":["#)
-            for (index, element) in set.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                appendQuoted(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .bs(let set):
-            appendLiteral(#"{"BS":["#)
-            for (index, element) in set.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                appendBase64(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
+        let sorted = sortsKeys
+        appendMeasured(DynamoJSONEncoding.size(of: value, sorted: sorted)) { out in
+            DynamoJSONEncoding.write(value, sorted: sorted, to: &out)
         }
-        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Reserves exactly `size` bytes and lets `write` fill them through a
+    /// cursor; see ``DynamoJSONEncoding`` for why.
+    mutating func appendMeasured(_ size: Int, _ write: (inout ByteCursor) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: size))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var cursor = ByteCursor(base: buffer.baseAddress!, offset: start)
+            write(&cursor)
+            // A mismatch would mean corrupt request bodies: stop loudly.
+            precondition(cursor.offset == start + size, "DynamoJSONWriter: size and write passes disagree")
+        }
     }
 
     // MARK: - Low level
@@ -252,58 +205,11 @@ public struct DynamoJSONWriter: Sendable {
     }
 
     mutating func appendBase64(_ value: [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        value.withUnsafeBufferPointer { Base64.append(encoding: $0, to: &bytes) }
-        bytes.append(UInt8(ascii: "\""))
+        appendMeasured(2 + Base64.encodedCount(value.count)) { $0.putBase64(value) }
     }
 
     /// Appends `s` as a quoted, escaped JSON string.
     mutating func appendQuoted(_ s: String) {
-        var s = s
-        s.withUTF8 { appendQuoted(utf8: $0) }
-    }
-
-    /// Appends valid UTF-8 as a quoted, escaped JSON string. Runs that need
-    /// no escaping (nearly always the whole string) are copied in one go.
-    mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
-        var runStart = 0
-        var i = 0
-        let n = utf8.count
-        while i < n {
-            let b = utf8[i]
-            if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
-                i += 1
-                continue
-            }
-            if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-            appendEscape(b)
-            i += 1
-            runStart = i
-        }
-        if n > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<n])) }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func appendEscape(_ b: UInt8) {
-        let short: UInt8
-        switch b {
-        case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
-        case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
-        case 0x08: short = UInt8(ascii: "b")
-        case 0x0C: short = UInt8(ascii: "f")
-        case 0x0A: short = UInt8(ascii: "n")
-        case 0x0D: short = UInt8(ascii: "r")
-        case 0x09: short = UInt8(ascii: "t")
-        default:
-            let hex: StaticString = "0123456789abcdef"
-            let digits = hex.utf8Start
-            appendLiteral("\\u00")
-            bytes.append(digits[Int(b >> 4)])
-            bytes.append(digits[Int(b & 0x0F)])
-            return
-        }
-        bytes.append(UInt8(ascii: "\\"))
-        bytes.append(short)
+        appendMeasured(DynamoJSONEncoding.quotedSize(s)) { $0.putQuoted(s) }
     }
 }

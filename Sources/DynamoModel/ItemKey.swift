@@ -33,8 +33,10 @@ public struct ItemKey: Sendable, Hashable {
         return Int(stableHash % UInt64(count))
     }
 
+    /// Same key: same canonical bytes.
     public static func == (lhs: ItemKey, rhs: ItemKey) -> Bool { lhs.bytes == rhs.bytes }
 
+    /// Hashes the canonical bytes (seeded per process; see ``stableHash``).
     public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
 
     /// Appends one key attribute's canonical encoding.

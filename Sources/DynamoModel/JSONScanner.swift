@@ -20,6 +20,11 @@ struct JSONScanner {
     var pos: Int
     let end: Int
     var depth = 0
+    /// Members of the maps being read, as a stack shared by all nesting
+    /// levels: a map's members are collected here and then moved into a
+    /// dictionary of the right size, which avoids the regrowing (and
+    /// rehashing of every key) that inserting one by one costs.
+    var pendingMembers: [(String, AttributeValue)] = []
 
     init(_ buf: UnsafeBufferPointer<UInt8>, range: Range<Int>) {
         precondition(range.lowerBound >= 0 && range.upperBound <= buf.count, "range outside the buffer")
@@ -40,16 +45,20 @@ struct JSONScanner {
 
     // MARK: - Errors
 
-    func syntaxError(_ reason: String, at offset: Int? = nil) -> DynamoJSONError {
-        DynamoJSONError(.invalidJSON, at: offset ?? pos, reason)
+    // Reasons are `StaticString` so that the hot path never builds a
+    // `String` for an error it does not throw, and so that no input data
+    // can end up in a reason.
+
+    func syntaxError(_ reason: StaticString, at offset: Int? = nil) -> DynamoJSONError {
+        DynamoJSONError(.invalidJSON, at: offset ?? pos, "\(reason)")
     }
 
-    func itemError(_ reason: String, at offset: Int) -> DynamoJSONError {
-        DynamoJSONError(.invalidItem, at: offset, reason)
+    func itemError(_ reason: StaticString, at offset: Int) -> DynamoJSONError {
+        DynamoJSONError(.invalidItem, at: offset, "\(reason)")
     }
 
     /// The error for `pos`: end of input, or an unexpected byte.
-    func unexpected(_ reason: String) -> DynamoJSONError {
+    func unexpected(_ reason: StaticString) -> DynamoJSONError {
         pos >= end ? syntaxError("unexpected end of input", at: end) : syntaxError(reason)
     }
 
@@ -75,12 +84,14 @@ struct JSONScanner {
         guard pos == end else { throw syntaxError("unexpected data after the value") }
     }
 
+    @inline(__always)
     mutating func enterContainer() throws {
         depth += 1
         guard depth <= JSONScanner.maxDepth else { throw syntaxError("nesting too deep") }
     }
 
     /// Consumes `{`; the object's members follow through `nextObjectKey`.
+    @inline(__always)
     mutating func beginObject() throws {
         guard current == UInt8(ascii: "{") else { throw unexpected("expected '{'") }
         try enterContainer()
@@ -118,6 +129,7 @@ struct JSONScanner {
     }
 
     /// Consumes `[`; the elements follow through `nextArrayElement`.
+    @inline(__always)
     mutating func beginArray() throws {
         guard current == UInt8(ascii: "[") else { throw unexpected("expected '['") }
         try enterContainer()
@@ -151,19 +163,39 @@ struct JSONScanner {
     /// Scans a string starting at its opening quote and returns its content.
     mutating func scanString() throws -> StringToken {
         guard current == UInt8(ascii: "\"") else { throw unexpected("expected a string") }
-        pos += 1
-        let start = pos
+        // Locals rather than `self.pos`: stores through `inout self` in the
+        // loop would go to memory on every byte.
+        let buf = self.buf
+        let end = self.end
+        var p = pos + 1
+        let start = p
         var hasEscapes = false
         while true {
-            // The common case, plain ASCII, stays in this tight loop.
-            while pos < end {
-                let b = buf[pos]
-                guard b >= 0x20, b < 0x80, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { break }
-                pos += 1
+            // Eight bytes at a time while none is special (a quote, a
+            // backslash, a control character or non-ASCII). False alarms are
+            // harmless: the byte loop below decides.
+            if let base = buf.baseAddress {
+                while p + 8 <= end {
+                    let v = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+                    let quote = v ^ 0x2222_2222_2222_2222
+                    let backslash = v ^ 0x5C5C_5C5C_5C5C_5C5C
+                    let special = v
+                        | ((v &- 0x2020_2020_2020_2020) & ~v)
+                        | ((quote &- 0x0101_0101_0101_0101) & ~quote)
+                        | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
+                    guard special & 0x8080_8080_8080_8080 == 0 else { break }
+                    p += 8
+                }
             }
-            guard pos < end else { throw syntaxError("unterminated string", at: end) }
-            let b = buf[pos]
+            while p < end {
+                let b = buf[p]
+                guard b &- 0x20 < 0x60, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { break }
+                p += 1
+            }
+            guard p < end else { throw syntaxError("unterminated string", at: end) }
+            let b = buf[p]
             if b == UInt8(ascii: "\"") { break }
+            pos = p
             if b == UInt8(ascii: "\\") {
                 hasEscapes = true
                 try scanEscape()
@@ -172,10 +204,10 @@ struct JSONScanner {
             } else {
                 try scanUTF8Sequence()
             }
+            p = pos
         }
-        let token = StringToken(start: start, end: pos, hasEscapes: hasEscapes)
-        pos += 1
-        return token
+        pos = p + 1
+        return StringToken(start: start, end: p, hasEscapes: hasEscapes)
     }
 
     /// Checks one escape sequence at `pos` (a backslash) and moves past it.
@@ -316,115 +348,6 @@ struct JSONScanner {
             guard matchLiteral("null") else { throw syntaxError("expected a value") }
         default:
             throw syntaxError("expected a value")
-        }
-    }
-
-    // MARK: - String content
-
-    /// Decodes a string's content into Swift text.
-    func makeString(_ token: StringToken) -> String {
-        let raw = UnsafeBufferPointer(rebasing: buf[token.start..<token.end])
-        if !token.hasEscapes { return String(decoding: raw, as: UTF8.self) }
-        // Escapes only ever shrink: the decoded text fits in the raw length.
-        return String(unsafeUninitializedCapacity: token.count) { out in
-            JSONScanner.unescape(raw, into: out)
-        }
-    }
-
-    /// Calls `body` with the decoded UTF-8 bytes of a string, without
-    /// allocating when the string has no escapes.
-    func withDecodedBytes<R>(_ token: StringToken, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let raw = UnsafeBufferPointer(rebasing: buf[token.start..<token.end])
-        if !token.hasEscapes { return try body(raw) }
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: token.count) { out in
-            let n = JSONScanner.unescape(raw, into: out)
-            return try body(UnsafeBufferPointer(rebasing: out[0..<n]))
-        }
-    }
-
-    /// Whether a string's decoded content equals `utf8`.
-    func stringEquals(_ token: StringToken, _ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        if !token.hasEscapes {
-            guard token.count == utf8.count else { return false }
-            var i = 0
-            while i < utf8.count {
-                if buf[token.start + i] != utf8[i] { return false }
-                i += 1
-            }
-            return true
-        }
-        return withDecodedBytes(token) { $0.elementsEqual(utf8) }
-    }
-
-    /// Decodes the escapes of already-validated string content; returns the
-    /// number of bytes written.
-    static func unescape(_ raw: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        var i = 0
-        var o = 0
-        let n = raw.count
-        while i < n {
-            let b = raw[i]
-            guard b == UInt8(ascii: "\\") else {
-                out[o] = b
-                o += 1
-                i += 1
-                continue
-            }
-            let c = raw[i + 1]
-            i += 2
-            switch c {
-            case UInt8(ascii: "b"): out[o] = 0x08
-            case UInt8(ascii: "f"): out[o] = 0x0C
-            case UInt8(ascii: "n"): out[o] = 0x0A
-            case UInt8(ascii: "r"): out[o] = 0x0D
-            case UInt8(ascii: "t"): out[o] = 0x09
-            case UInt8(ascii: "u"):
-                var scalar = hexValue(raw, i)
-                i += 4
-                if scalar >= 0xD800 && scalar <= 0xDBFF {
-                    let low = hexValue(raw, i + 2)
-                    i += 6
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                }
-                o += encodeUTF8(scalar, into: out, at: o)
-                continue
-            default: out[o] = c  // \" \\ \/
-            }
-            o += 1
-        }
-        return o
-    }
-
-    private static func hexValue(_ raw: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 {
-        var value: UInt32 = 0
-        for k in i..<(i + 4) {
-            let b = raw[k]
-            let digit = b <= UInt8(ascii: "9") ? b - UInt8(ascii: "0") : (b | 0x20) - UInt8(ascii: "a") + 10
-            value = value << 4 | UInt32(digit)
-        }
-        return value
-    }
-
-    private static func encodeUTF8(_ s: UInt32, into out: UnsafeMutableBufferPointer<UInt8>, at o: Int) -> Int {
-        switch s {
-        case 0..<0x80:
-            out[o] = UInt8(s)
-            return 1
-        case 0x80..<0x800:
-            out[o] = UInt8(0xC0 | s >> 6)
-            out[o + 1] = UInt8(0x80 | s & 0x3F)
-            return 2
-        case 0x800..<0x10000:
-            out[o] = UInt8(0xE0 | s >> 12)
-            out[o + 1] = UInt8(0x80 | s >> 6 & 0x3F)
-            out[o + 2] = UInt8(0x80 | s & 0x3F)
-            return 3
-        default:
-            out[o] = UInt8(0xF0 | s >> 18)
-            out[o + 1] = UInt8(0x80 | s >> 12 & 0x3F)
-            out[o + 2] = UInt8(0x80 | s >> 6 & 0x3F)
-            out[o + 3] = UInt8(0x80 | s & 0x3F)
-            return 4
         }
     }
 }

@@ -12,11 +12,15 @@
 public enum JSONValue: Sendable, Equatable {
     /// An object; members in document order (duplicates are kept).
     case object([(key: String, value: JSONValue)])
+    /// An array.
     case array([JSONValue])
+    /// A string, unescaped.
     case string(String)
     /// A number as its JSON text, for example `"-1.5e3"`.
     case number(String)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
 
     /// Parses one JSON value from `bytes[range]` (all of `bytes` when

@@ -14,6 +14,7 @@ public struct KeySchema: Sendable, Hashable {
     /// The sort (range) key attribute name, if the table has one.
     public var sortKey: String?
 
+    /// A schema with the given key attribute names.
     public init(partitionKey: String, sortKey: String? = nil) {
         self.partitionKey = partitionKey
         self.sortKey = sortKey
@@ -59,22 +60,30 @@ public struct KeySchema: Sendable, Hashable {
     private func makeKey(_ item: Item, offset: Int?) throws -> ItemKey {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)
-        var attributes = Item(minimumCapacity: 2)
-        try appendKeyAttribute(partitionKey, "partition", item, offset, &bytes, &attributes)
+        try appendKeyAttribute(partitionKey, "partition", item, offset, &bytes)
         if let sortKey {
-            try appendKeyAttribute(sortKey, "sort", item, offset, &bytes, &attributes)
+            try appendKeyAttribute(sortKey, "sort", item, offset, &bytes)
+        }
+        // Reuse the item when it holds nothing but the key (always so on the
+        // raw path), rather than building a second dictionary.
+        let attributes: Item
+        if item.count == (sortKey == nil ? 1 : 2) {
+            attributes = item
+        } else {
+            var keyOnly = Item(minimumCapacity: 2)
+            keyOnly[partitionKey] = item[partitionKey]
+            if let sortKey { keyOnly[sortKey] = item[sortKey] }
+            attributes = keyOnly
         }
         return ItemKey(attributes: attributes, bytes: bytes)
     }
 
     private func appendKeyAttribute(
-        _ name: String, _ role: String, _ item: Item, _ offset: Int?,
-        _ bytes: inout [UInt8], _ attributes: inout Item
+        _ name: String, _ role: String, _ item: Item, _ offset: Int?, _ bytes: inout [UInt8]
     ) throws {
         guard let value = item[name] else {
             throw DynamoJSONError(.invalidKey, at: offset, "missing \(role) key attribute")
         }
         try ItemKey.append(value, role: role, offset: offset, to: &bytes)
-        attributes[name] = value
     }
 }

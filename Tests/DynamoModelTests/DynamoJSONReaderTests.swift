@@ -36,8 +36,8 @@ final class DynamoJSONReaderTests: XCTestCase {
         XCTAssertEqual(try DynamoJSONReader.readItem(#"{"\u0061":{"\u0053":"x"}}"#), ["a": .s("x")])
     }
 
-    func testReadItem_duplicateNameKeepsLastValue() throws {
-        XCTAssertEqual(try DynamoJSONReader.readItem(#"{"a":{"S":"1"},"a":{"S":"2"}}"#), ["a": .s("2")])
+    func testReadItem_duplicateNameKeepsFirstValue() throws {
+        XCTAssertEqual(try DynamoJSONReader.readItem(#"{"a":{"S":"1"},"a":{"S":"2"}}"#), ["a": .s("1")])
     }
 
     func testReadItem_fromSubRangeAndRawMemory() throws {
@@ -100,6 +100,23 @@ final class DynamoJSONReaderTests: XCTestCase {
         XCTAssertEqual(try DynamoJSONReader.readAttributeValue(#" {"NS":["1","1e2"]} "#), .ns(["1", "1e2"]))
         assertThrowsJSONError(.invalidJSON, at: 10, "unexpected data after the value") {
             _ = try DynamoJSONReader.readAttributeValue(#"{"S":"x"} {}"#)
+        }
+    }
+
+    func testReadItem_nestingLimit() throws {
+        // DynamoDB allows 32 levels; the reader accepts well beyond that
+        // but stops hostile input before it can exhaust a thread's stack.
+        func nested(_ levels: Int) -> String {
+            String(repeating: #"{"M":{"a":"#, count: levels) + #"{"NULL":true}"# + String(repeating: "}}", count: levels)
+        }
+        XCTAssertNoThrow(try DynamoJSONReader.readItem(#"{"x":"# + nested(40) + "}"))
+        XCTAssertNoThrow(try DynamoJSONValidator.validateItem(utf8(#"{"x":"# + nested(40) + "}")))
+        // Depth 129 is reached at the inner "{" of the 64th level: 5 + 63 * 10 + 5.
+        assertThrowsJSONError(.invalidJSON, at: 640, "nesting too deep") {
+            _ = try DynamoJSONReader.readItem(#"{"x":"# + nested(70) + "}")
+        }
+        assertThrowsJSONError(.invalidJSON, at: 640, "nesting too deep") {
+            try DynamoJSONValidator.validateItem(utf8(#"{"x":"# + nested(70) + "}"))
         }
     }
 }

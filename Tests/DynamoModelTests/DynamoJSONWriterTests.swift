@@ -80,4 +80,14 @@ final class DynamoJSONWriterTests: XCTestCase {
         w.writeString("y")
         XCTAssertEqual(text(w), #""y""#)
     }
+
+    func testKeysAreEscaped() throws {
+        var w = DynamoJSONWriter()
+        w.beginObject()
+        w.writeKey("a\"b\n")
+        w.writeItem(["k\\": .s("v\u{1}")])
+        w.endObject()
+        XCTAssertEqual(text(w), #"{"a\"b\n":{"k\\":{"S":"v\u0001"}}}"#)
+        XCTAssertEqual(try JSONView(w.bytes)["a\"b\n"]?.readItem(), ["k\\": .s("v\u{1}")])
+    }
 }

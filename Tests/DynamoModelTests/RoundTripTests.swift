@@ -45,6 +45,8 @@ final class RoundTripTests: XCTestCase {
             "unicode": .s("héllo wörld — 日本語 🎉 \u{10FFFF} \u{7F}"),
             "名前": .s("キー"),
             "emoji🔑": .ss(["🎉", "é", "e\u{301}"]),
+            "key \"with\" \\ and\n\u{1}": .m(["\t": .ns(["1"]), "\"": .l([.s("\u{1F}\\")])]),
+            "long": .s(String(repeating: "abcdefghij\"klmnop\\qrstuvwxyz\u{7}é日", count: 50)),
         ]
         XCTAssertEqual(try roundTrip(item), item)
     }
