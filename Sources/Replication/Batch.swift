@@ -1,3 +1,5 @@
+import DynamoModel
+
 /// The writes of one BatchWriteItem request being gathered by a lane.
 ///
 /// BatchWriteItem refuses two requests for one key, and only the last
@@ -9,7 +11,7 @@ public struct Batch: Sendable {
     public private(set) var writes: [Change] = []
     /// Origins of every change taken in, replaced ones included.
     public private(set) var origins: [Change.Origin] = []
-    private var slotOfKey: [[UInt8]: Int] = [:]
+    private var slotOfKey: [ItemKey: Int] = [:]
     public let capacity: Int
 
     public init(capacity: Int) {
@@ -40,14 +42,14 @@ public struct Batch: Sendable {
     /// Keeps only the writes whose keys are listed (the target's
     /// UnprocessedItems), for the retry. Origins stay: they are acknowledged
     /// only when the whole batch has been applied.
-    public mutating func retain(keys: Set<[UInt8]>) {
+    public mutating func retain(keys: Set<ItemKey>) {
         writes = writes.filter { keys.contains($0.key) }
         slotOfKey = [:]
         for (i, w) in writes.enumerated() { slotOfKey[w.key] = i }
     }
 
     /// Drops a write the target refused for good (it goes to the dead-letter file).
-    public mutating func remove(key: [UInt8]) {
+    public mutating func remove(key: ItemKey) {
         retain(keys: Set(writes.map(\.key)).subtracting([key]))
     }
 }

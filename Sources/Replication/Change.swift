@@ -1,3 +1,5 @@
+import DynamoModel
+
 /// One change to apply to the target, as a writer lane sees it.
 public struct Change: Sendable {
     public enum Kind: Sendable, Equatable {
@@ -22,30 +24,16 @@ public struct Change: Sendable {
     }
 
     public var kind: Kind
-    /// The canonical bytes of the primary key (attribute order does not
-    /// matter): it picks the lane and merges changes of one key in a batch.
-    public var key: [UInt8]
+    /// The primary key: it picks the lane (``ItemKey/lane(count:)``) and
+    /// merges changes of one key in a batch.
+    public var key: ItemKey
     public var payload: [UInt8]
     public var origin: Origin?
 
-    public init(kind: Kind, key: [UInt8], payload: [UInt8], origin: Origin? = nil) {
+    public init(kind: Kind, key: ItemKey, payload: [UInt8], origin: Origin? = nil) {
         self.kind = kind
         self.key = key
         self.payload = payload
         self.origin = origin
-    }
-}
-
-/// Picks the writer lane of a key: FNV-1a over its canonical bytes, so the
-/// same key always lands in the same lane and keeps its order.
-public enum LaneRouter {
-    public static func lane(for key: [UInt8], lanes: Int) -> Int {
-        precondition(lanes > 0)
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return Int(hash % UInt64(lanes))
     }
 }

@@ -1,11 +1,14 @@
+import DynamoModel
 import Replication
 import XCTest
 
 final class BatchTests: XCTestCase {
     private func change(_ kind: Change.Kind, _ key: String, _ payload: String, seq: Int) -> Change {
-        Change(kind: kind, key: Array(key.utf8), payload: Array(payload.utf8),
+        Change(kind: kind, key: Self.key(key), payload: Array(payload.utf8),
                origin: .init(source: "shard-1", sequence: SequenceNumber(String(seq))!))
     }
+
+    static func key(_ s: String) -> ItemKey { try! KeySchema(partitionKey: "pk").key(of: ["pk": .s(s)]) }
 
     func testLastChangePerKey_wins_andKeepsItsSlot() {
         var batch = Batch(capacity: 25)
@@ -31,20 +34,19 @@ final class BatchTests: XCTestCase {
     func testRetain_keepsOnlyUnprocessedWrites() {
         var batch = Batch(capacity: 25)
         for (i, k) in ["a", "b", "c"].enumerated() { _ = batch.add(change(.put, k, k, seq: i + 1)) }
-        batch.retain(keys: [Array("b".utf8)])
-        XCTAssertEqual(batch.writes.map { String(decoding: $0.key, as: UTF8.self) }, ["b"])
+        batch.retain(keys: [Self.key("b")])
+        XCTAssertEqual(batch.writes.map(\.key), [Self.key("b")])
         XCTAssertEqual(batch.changeCount, 3)
         XCTAssertTrue(batch.add(change(.put, "b", "b2", seq: 9)))
         XCTAssertEqual(batch.writes.count, 1)
     }
 
-    func testLaneRouter_isStableAndSpreads() {
+    func testLanes_areStableAndSpread() {
         var counts = [Int](repeating: 0, count: 8)
         for i in 0..<8000 {
-            let key = Array("user#\(i)".utf8)
-            let lane = LaneRouter.lane(for: key, lanes: 8)
-            XCTAssertEqual(lane, LaneRouter.lane(for: key, lanes: 8))
-            counts[lane] += 1
+            let key = Self.key("user#\(i)")
+            XCTAssertEqual(key.lane(count: 8), Self.key("user#\(i)").lane(count: 8))
+            counts[key.lane(count: 8)] += 1
         }
         for c in counts { XCTAssertGreaterThan(c, 800, "lanes: \(counts)") }
     }

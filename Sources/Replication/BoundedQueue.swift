@@ -1,0 +1,58 @@
+import Dispatch
+import Synchronization
+
+/// A FIFO with a fixed capacity: `put` waits while it is full, `take` waits
+/// while it is empty. This is the back-pressure between shard readers and
+/// writer lanes: when the target falls behind, readers stop reading, and
+/// memory stays flat whatever the backlog.
+final class BoundedQueue<Element: Sendable>: Sendable {
+    private struct Ring: ~Copyable {
+        var slots: [Element?]
+        var head = 0
+        var count = 0
+
+        init(capacity: Int) { slots = Array(repeating: nil, count: capacity) }
+
+        mutating func push(_ e: Element) {
+            slots[(head + count) % slots.count] = e
+            count += 1
+        }
+
+        mutating func pop() -> Element {
+            let e = slots[head]!
+            slots[head] = nil
+            head = (head + 1) % slots.count
+            count -= 1
+            return e
+        }
+    }
+
+    let capacity: Int
+    private let ring: Mutex<Ring>
+    private let items = DispatchSemaphore(value: 0)
+    private let spaces: DispatchSemaphore
+
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        ring = Mutex(Ring(capacity: capacity))
+        spaces = DispatchSemaphore(value: capacity)
+    }
+
+    /// Adds `element`, waiting for room.
+    func put(_ element: Element) {
+        spaces.wait()
+        ring.withLock { $0.push(element) }
+        items.signal()
+    }
+
+    /// The oldest element, waiting until `deadline`; nil when none came.
+    func take(until deadline: DispatchTime = .distantFuture) -> Element? {
+        guard items.wait(timeout: deadline) == .success else { return nil }
+        let element = ring.withLock { $0.pop() }
+        spaces.signal()
+        return element
+    }
+
+    var count: Int { ring.withLock { $0.count } }
+}

@@ -1,0 +1,252 @@
+import AWSClient
+import Dispatch
+import DynamoModel
+
+/// One lane of a ``WriterPool``: a serial queue running one loop that takes
+/// changes from its inbox, gathers them into a batch (up to the batch size
+/// or the linger time), and applies the batch until the target has all of
+/// it. Its batch state lives in that loop alone.
+final class WriterLane: Sendable {
+    enum Message: Sendable {
+        case change(Change)
+        case flush(DispatchGroup)
+        case stop
+    }
+
+    enum Outcome {
+        case stopped
+        case failed(AWSClientError)
+    }
+
+    /// What all lanes of a pool share.
+    struct Shared: Sendable {
+        let options: WriterPoolOptions
+        let target: any TargetWriter
+        let keySchema: KeySchema
+        let counters: ReplicationCounters
+        let deadLetters: DeadLetterFile?
+        let onApplied: @Sendable ([Change.Origin]) -> Void
+        let random: @Sendable () -> Double
+    }
+
+    let index: Int
+    let queue: DispatchQueue
+    let inbox: BoundedQueue<Message>
+    private let shared: Shared
+
+    init(index: Int, shared: Shared) {
+        self.index = index
+        self.shared = shared
+        queue = DispatchQueue(label: "ferry.lane.\(index)")
+        inbox = BoundedQueue(capacity: shared.options.laneCapacity)
+    }
+
+    /// The lane's loop; returns when told to stop or on a fatal error.
+    func run(isAborting: @escaping () -> Bool, onFatal: (AWSClientError) -> Void) -> Outcome {
+        dispatchPrecondition(condition: .onQueue(queue))
+        var batch = Batch(capacity: shared.options.batchSize)
+        var lingerDeadline = DispatchTime.distantFuture
+        let linger = UInt64(max(0, shared.options.lingerSeconds) * 1e9)
+        while true {
+            let message = inbox.take(until: batch.isEmpty ? .distantFuture : lingerDeadline)
+            do {
+                switch message {
+                case nil:
+                    try send(&batch, isAborting)
+                case .change(let change)?:
+                    if change.kind == .update {
+                        try send(&batch, isAborting)
+                        try applyUpdate(change, isAborting)
+                        continue
+                    }
+                    if batch.isEmpty { lingerDeadline = .now() + .nanoseconds(Int(linger)) }
+                    if !batch.add(change) {
+                        try send(&batch, isAborting)
+                        lingerDeadline = .now() + .nanoseconds(Int(linger))
+                        _ = batch.add(change)
+                    }
+                    if batch.isFull { try send(&batch, isAborting) }
+                case .flush(let done)?:
+                    try send(&batch, isAborting)
+                    done.leave()
+                case .stop?:
+                    try send(&batch, isAborting)
+                    return .stopped
+                }
+            } catch let error as Aborted {
+                _ = error
+                return drainWithoutApplying()
+            } catch let error as AWSClientError {
+                onFatal(error)
+                _ = drainWithoutApplying()
+                return .failed(error)
+            } catch {
+                return .stopped
+            }
+        }
+    }
+
+    private struct Aborted: Error {}
+
+    /// After a fatal error or an abort: answer flushes so nobody waits
+    /// forever, drop changes unacknowledged, return at the stop message.
+    private func drainWithoutApplying() -> Outcome {
+        while let message = inbox.take(until: .now() + .seconds(30)) {
+            switch message {
+            case .flush(let done): done.leave()
+            case .stop: return .stopped
+            case .change: continue
+            }
+        }
+        return .stopped
+    }
+
+    /// Applies `batch` until every write is acknowledged or dead-lettered,
+    /// then reports its origins. Throws `Aborted` (shutdown deadline) or a
+    /// request-level terminal error (the pool must stop).
+    private func send(_ batch: inout Batch, _ isAborting: () -> Bool) throws {
+        guard !batch.isEmpty else { return }
+        var attempt = 0
+        while !batch.isEmpty {
+            if isAborting() { throw Aborted() }
+            let writes = batch.writes.map(Self.writeRequest)
+            switch Result(catching: { () throws(AWSClientError) in try shared.target.batchWrite(writes) }) {
+            case .success(let unprocessed):
+                shared.counters.add { $0.batches += 1 }
+                if unprocessed.isEmpty {
+                    count(batch.writes)
+                    batch.retain(keys: [])
+                    break
+                }
+                let keys = unprocessed.compactMap(keyOf)
+                // Keys we cannot match to our writes: send the whole batch
+                // again rather than guess (puts and deletes are idempotent).
+                if keys.count == unprocessed.count {
+                    let left = Set(keys)
+                    count(batch.writes.filter { !left.contains($0.key) })
+                    batch.retain(keys: left)
+                }
+                shared.counters.add { $0.throttles += 1 }
+                try pause(attempt: attempt, .throttling, isAborting)
+                attempt += 1
+            case .failure(let error):
+                switch error.retryClass {
+                case .throttling, .transient:
+                    shared.counters.add {
+                        if error.retryClass == .throttling { $0.throttles += 1 } else { $0.retries += 1 }
+                    }
+                    try pause(attempt: attempt, error.retryClass, isAborting)
+                    attempt += 1
+                case .terminal:
+                    guard Self.isItemLevel(error) else { throw error }
+                    try isolate(&batch, isAborting)
+                }
+            }
+        }
+        shared.onApplied(batch.origins)
+        batch = Batch(capacity: shared.options.batchSize)
+    }
+
+    /// A batch the target refused as invalid: send its writes one by one, so
+    /// only the bad ones go to the dead-letter file.
+    private func isolate(_ batch: inout Batch, _ isAborting: () -> Bool) throws {
+        for write in batch.writes {
+            var attempt = 0
+            retry: while true {
+                if isAborting() { throw Aborted() }
+                switch Result(catching: { () throws(AWSClientError) in try shared.target.batchWrite([Self.writeRequest(write)]) }) {
+                case .success(let left):
+                    if left.isEmpty { count([write]); break retry }
+                    try pause(attempt: attempt, .throttling, isAborting)
+                case .failure(let error):
+                    if error.retryClass == .terminal {
+                        guard Self.isItemLevel(error) else { throw error }
+                        try deadLetter(write, error)
+                        break retry
+                    }
+                    try pause(attempt: attempt, error.retryClass, isAborting)
+                }
+                attempt += 1
+            }
+        }
+        batch.retain(keys: [])
+    }
+
+    private func applyUpdate(_ change: Change, _ isAborting: () -> Bool) throws {
+        var attempt = 0
+        retry: while true {
+            if isAborting() { throw Aborted() }
+            switch Result(catching: { () throws(AWSClientError) in try shared.target.update(body: change.payload) }) {
+            case .success:
+                shared.counters.add { $0.updated += 1 }
+                break retry
+            case .failure(let error):
+                if error.retryClass == .terminal {
+                    guard Self.isItemLevel(error) else { throw error }
+                    try deadLetter(change, error)
+                    break retry
+                }
+                shared.counters.add { if error.retryClass == .throttling { $0.throttles += 1 } else { $0.retries += 1 } }
+                try pause(attempt: attempt, error.retryClass, isAborting)
+                attempt += 1
+            }
+        }
+        if let origin = change.origin { shared.onApplied([origin]) }
+    }
+
+    private func deadLetter(_ change: Change, _ error: AWSClientError) throws {
+        let reason = error.serviceError.map { "\($0.code): \($0.message.prefix(200))" } ?? error.code
+        try shared.deadLetters?.record(change, reason: reason)
+        shared.counters.add { $0.deadLettered += 1 }
+    }
+
+    private func count(_ writes: [Change]) {
+        var puts = 0, deletes = 0
+        for w in writes { if w.kind == .delete { deletes += 1 } else { puts += 1 } }
+        shared.counters.add { $0.put += puts; $0.deleted += deletes }
+    }
+
+    /// Sleeps the backoff for `attempt` in short slices, so a shutdown
+    /// deadline is noticed.
+    private func pause(attempt: Int, _ retryClass: RetryClass, _ isAborting: () -> Bool) throws {
+        var remaining = shared.options.backoff.delay(retry: min(attempt, 30), for: retryClass, unit: shared.random())
+        while remaining > 0 {
+            if isAborting() { throw Aborted() }
+            let slice = min(remaining, 0.05)
+            usleepSeconds(slice)
+            remaining -= slice
+        }
+    }
+
+    private func keyOf(_ write: WriteRequest) -> ItemKey? {
+        let bytes: ArraySlice<UInt8>
+        switch write {
+        case .put(let item): bytes = item
+        case .delete(let key): bytes = key
+        }
+        return try? shared.keySchema.key(ofItemIn: Array(bytes))
+    }
+
+    static func writeRequest(_ change: Change) -> WriteRequest {
+        change.kind == .delete ? .delete(key: change.payload[...]) : .put(item: change.payload[...])
+    }
+
+    /// Errors about one item (it stays refused whatever we do) as opposed to
+    /// errors about the request or the setup (credentials, table, endpoint).
+    static func isItemLevel(_ error: AWSClientError) -> Bool {
+        guard let e = error.serviceError else { return false }
+        return e.code == "ValidationException" || e.code == "SerializationException"
+            || e.code == "ItemCollectionSizeLimitExceededException"
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func usleepSeconds(_ seconds: Double) {
+    guard seconds > 0 else { return }
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}
