@@ -67,38 +67,39 @@ final class WriterLane: Sendable {
                     }
                     if batch.isFull { try send(&batch, isAborting) }
                 case .flush(let done)?:
+                    defer { done.leave() }
                     try send(&batch, isAborting)
-                    done.leave()
                 case .stop?:
                     try send(&batch, isAborting)
                     return .stopped
                 }
-            } catch let error as Aborted {
-                _ = error
-                return drainWithoutApplying()
-            } catch let error as AWSClientError {
-                onFatal(error)
-                _ = drainWithoutApplying()
-                return .failed(error)
             } catch {
-                return .stopped
+                if let fatal = error as? AWSClientError { onFatal(fatal) }
+                // The stop message may be the one in hand; otherwise wait for it.
+                if case .stop? = message { return fatalOutcome(error) }
+                drainWithoutApplying()
+                return fatalOutcome(error)
             }
         }
+    }
+
+    private func fatalOutcome(_ error: Error) -> Outcome {
+        (error as? AWSClientError).map { .failed($0) } ?? .stopped
     }
 
     private struct Aborted: Error {}
 
     /// After a fatal error or an abort: answer flushes so nobody waits
-    /// forever, drop changes unacknowledged, return at the stop message.
-    private func drainWithoutApplying() -> Outcome {
-        while let message = inbox.take(until: .now() + .seconds(30)) {
+    /// forever, drop changes unacknowledged (readers blocked on a full
+    /// inbox go on), return at the stop message.
+    private func drainWithoutApplying() {
+        while let message = inbox.take() {
             switch message {
             case .flush(let done): done.leave()
-            case .stop: return .stopped
+            case .stop: return
             case .change: continue
             }
         }
-        return .stopped
     }
 
     /// Applies `batch` until every write is acknowledged or dead-lettered,
