@@ -48,10 +48,12 @@ public struct StandInConfiguration: Sendable {
     public init() {}
 
     /// A fast BatchWriteItem target: sink mode, Alternator's 100-item
-    /// batches, no write log.
+    /// batches, no write log, JSON syntax and keys checked but not the
+    /// DynamoDB JSON rules of every attribute.
     public static var benchmarkSink: StandInConfiguration {
         var configuration = StandInConfiguration()
         configuration.sinkMode = true
+        configuration.validatesItems = false
         configuration.maxBatchWriteItems = 100
         configuration.keepsWriteLog = false
         return configuration

@@ -160,15 +160,22 @@ extension StandInCore {
     /// A put's item: checked (size, DynamoDB JSON, key) and copied.
     func parsePut(_ view: JSONView, spec: StandInTableSpec) throws(ServiceError) -> ParsedWrite {
         guard view.kind == .object else { throw ServiceError.validation("Item must be an object") }
-        try checkSize(view)
+        try checkPut(view.buffer, view.rawRange)
+        return ParsedWrite(key: try keyOf(view, spec: spec, role: "item"), raw: Array(view.rawBytes))
+    }
+
+    /// The size limit and, if configured, the DynamoDB JSON rules.
+    func checkPut(_ buffer: [UInt8], _ range: Range<Int>) throws(ServiceError) {
+        guard range.count <= configuration.maxItemBytes else {
+            throw ServiceError.validation("Item size has exceeded the maximum allowed size")
+        }
         if configuration.validatesItems {
             do {
-                try DynamoJSONValidator.validateItem(view.buffer, range: view.rawRange)
+                try DynamoJSONValidator.validateItem(buffer, range: range)
             } catch {
                 throw ServiceError.validation("One or more parameter values were invalid: \(error)")
             }
         }
-        return ParsedWrite(key: try keyOf(view, spec: spec, role: "item"), raw: Array(view.rawBytes))
     }
 
     func checkSize(_ item: JSONView) throws(ServiceError) {
@@ -177,16 +184,25 @@ extension StandInCore {
         }
     }
 
-    /// Decodes only the key attributes and checks them against the schema.
     private func keyOf(_ view: JSONView, spec: StandInTableSpec, role: String) throws(ServiceError) -> ItemKey {
+        try key(in: view.buffer, partition: view[spec.partitionKey]?.rawRange,
+                sort: spec.sortKey.flatMap { view[$0]?.rawRange }, spec: spec, role: role)
+    }
+
+    /// Decodes only the key attributes, whose values are at these ranges of
+    /// `buffer`, and checks them against the schema.
+    func key(
+        in buffer: [UInt8], partition: Range<Int>?, sort: Range<Int>?, spec: StandInTableSpec, role: String
+    ) throws(ServiceError) -> ItemKey {
         var attributes = Item(minimumCapacity: 2)
-        for name in spec.keySchema.attributeNames {
-            guard let member = view[name] else {
+        for (name, range) in [(spec.partitionKey, partition), (spec.sortKey, sort)] {
+            guard let name else { continue }
+            guard let range else {
                 throw ServiceError.validation("One or more parameter values were invalid: Missing the key \(name) in the \(role)")
             }
             let value: AttributeValue
             do {
-                value = try DynamoJSONReader.readAttributeValue(member.buffer, range: member.rawRange)
+                value = try DynamoJSONReader.readAttributeValue(buffer, range: range)
             } catch {
                 throw ServiceError.validation("One or more parameter values were invalid: \(error)")
             }
@@ -214,19 +230,9 @@ extension StandInCore {
         }
     }
 
-    /// Applies checked writes, table by table, under one lock; in sink
-    /// mode only counts them.
+    /// Applies checked writes and counts them; in sink mode only counts.
     func commit(_ groups: [(table: String, writes: [ParsedWrite])], operation: StandInOperation) throws(ServiceError) {
-        if !configuration.sinkMode {
-            let now = self.now()
-            try state.withLock { state throws(ServiceError) in
-                for group in groups where state.tables[group.table] == nil { throw Self.tableNotFound(group.table) }
-                for group in groups {
-                    state.apply(group.writes, to: state.tables[group.table]!, operation: operation, now: now,
-                                configuration: configuration)
-                }
-            }
-        }
+        if !configuration.sinkMode { try apply(groups, operation: operation) }
         var puts = 0, deletes = 0, bytes = 0
         for group in groups {
             for write in group.writes {
@@ -238,6 +244,22 @@ extension StandInCore {
                 }
             }
         }
+        count(puts: puts, deletes: deletes, bytes: bytes)
+    }
+
+    /// Applies checked writes, table by table, under one lock.
+    func apply(_ groups: [(table: String, writes: [ParsedWrite])], operation: StandInOperation) throws(ServiceError) {
+        let now = self.now()
+        try state.withLock { state throws(ServiceError) in
+            for group in groups where state.tables[group.table] == nil { throw Self.tableNotFound(group.table) }
+            for group in groups {
+                state.apply(group.writes, to: state.tables[group.table]!, operation: operation, now: now,
+                            configuration: configuration)
+            }
+        }
+    }
+
+    func count(puts: Int, deletes: Int, bytes: Int) {
         counters.withLock {
             $0.sink.puts += puts
             $0.sink.deletes += deletes

@@ -150,7 +150,7 @@ extension StandInCore {
         let byteLimit = configuration.getRecordsByteLimit
 
         let (records, next) = try state.withLock { state throws(ServiceError) -> ([StoredRecord], String?) in
-            if state.expiredIteratorSerials.contains(token.serial) || token.issued < state.iteratorsExpireBefore
+            if state.expiredIteratorSerials.contains(token.serial) || token.serial < state.iteratorsExpireBelowSerial
                 || now - token.issued > ageLimit {
                 throw ServiceError("ExpiredIteratorException",
                                    "Iterator expired. The iterator was created at time \(token.issuedMillis) while right now it is \(Int64(now * 1000)).")

@@ -13,8 +13,8 @@ struct StandInState {
     var shardsCreated = 0
     var iteratorsIssued = 0
     var expiredIteratorSerials: Set<Int> = []
-    /// Iterators issued before this time are expired.
-    var iteratorsExpireBefore: Double = -.infinity
+    /// Iterators with a serial number below this are expired.
+    var iteratorsExpireBelowSerial = 0
     var writesApplied = 0
 
     init(configuration: StandInConfiguration) {

@@ -150,8 +150,7 @@ public final class StreamStandIn: Sendable {
 
     /// Expires every iterator issued so far.
     public func expireAllIterators() {
-        let now = core.now()
-        core.state.withLock { $0.iteratorsExpireBefore = now + 0.001 }
+        core.state.withLock { $0.iteratorsExpireBelowSerial = $0.iteratorsIssued + 1 }
     }
 
     /// Moves the stand-in's clock forward: iterators age (see
