@@ -68,6 +68,4 @@ enum StandInResponse {
     static func ok(_ body: [UInt8]) -> ServerAction {
         .respond(status: 200, headers: headers, body: body)
     }
-
-    static let emptyObject: ServerAction = ok(Array("{}".utf8))
 }

@@ -68,15 +68,13 @@ extension StandInCore {
                 item = decoded
             }
             let updated = try expression.apply(to: item, values: values, keyNames: spec.keySchema.attributeNames)
-            var w = DynamoJSONWriter()
-            w.sortsKeys = true
-            w.writeItem(updated)
+            let raw = StandInState.sortedJSON(updated)
             let view: JSONView
-            do { view = try JSONView(w.bytes) } catch { throw ServiceError.internalError() }
+            do { view = try JSONView(raw) } catch { throw ServiceError.internalError() }
             try checkSize(view)
             try checkRejectRules(.updateItem, [view])
             if !sink {
-                state.apply([ParsedWrite(key: key, raw: w.bytes)], to: table, operation: .updateItem, now: now,
+                state.apply([ParsedWrite(key: key, raw: raw)], to: table, operation: .updateItem, now: now,
                             configuration: configuration)
             }
         }

@@ -59,7 +59,7 @@ extension StandInCore {
             w.writeKey("Count"); w.writeInt(count)
             w.writeKey("ScannedCount"); w.writeInt(count)
             if position < segmentEnd, let last {
-                w.writeKey("LastEvaluatedKey"); w.writeRawValue(StandInState.keyJSON(last.key.attributes))
+                w.writeKey("LastEvaluatedKey"); w.writeRawValue(StandInState.sortedJSON(last.key.attributes))
             }
             if reportsCapacity {
                 w.writeKey("ConsumedCapacity"); w.beginObject()

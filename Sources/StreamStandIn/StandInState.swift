@@ -27,8 +27,6 @@ struct StandInState {
         return nextSequence
     }
 
-    func table(_ name: String) -> TableState? { tables[name] }
-
     // MARK: - Streams and shards
 
     /// Starts a stream on `table` with `shardCount` open shards that split
@@ -122,7 +120,7 @@ struct StandInState {
             }
             guard let shard = stream.openShard(forHash: write.key.stableHash) else { continue }
             appendRecord(
-                to: shard, stream: stream, event: event, keys: Self.keyJSON(write.key.attributes),
+                to: shard, stream: stream, event: event, keys: Self.sortedJSON(write.key.attributes),
                 newImage: write.raw?[...], oldImage: old?.raw[...], byService: byService, now: now,
                 region: configuration.region)
         }
@@ -139,7 +137,8 @@ struct StandInState {
         shard.append(StoredRecord(sequence: sequence, created: now, bytes: bytes))
     }
 
-    static func keyJSON(_ key: Item) -> [UInt8] {
+    /// An item (or key) as DynamoDB JSON with sorted names, so equal items give equal bytes.
+    static func sortedJSON(_ key: Item) -> [UInt8] {
         var w = DynamoJSONWriter(capacity: 64)
         w.sortsKeys = true
         w.writeItem(key)

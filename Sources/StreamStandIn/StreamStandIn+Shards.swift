@@ -107,8 +107,8 @@ extension StreamStandIn {
                 do { key = try table.schema.key(of: keySource) } catch { throw StandInError(.invalidItem, "\(error)") }
                 let byService = if case .ttlRemove = event { true } else { false }
                 state.appendRecord(
-                    to: shard, stream: stream, event: name, keys: StandInState.keyJSON(key.attributes),
-                    newImage: newImage.map { Self.sortedJSON($0)[...] }, oldImage: oldImage.map { Self.sortedJSON($0)[...] },
+                    to: shard, stream: stream, event: name, keys: StandInState.sortedJSON(key.attributes),
+                    newImage: newImage.map { StandInState.sortedJSON($0)[...] }, oldImage: oldImage.map { StandInState.sortedJSON($0)[...] },
                     byService: byService, now: now, region: region)
                 sequences.append(SequenceNumberText.format(shard.records.last!.sequence))
             }
@@ -147,13 +147,6 @@ extension StreamStandIn {
     public func trimAll(table: String) throws(StandInError) {
         let next = core.state.withLock { SequenceNumberText.format($0.nextSequence) }
         try trim(table: table, before: next)
-    }
-
-    static func sortedJSON(_ item: Item) -> [UInt8] {
-        var w = DynamoJSONWriter()
-        w.sortsKeys = true
-        w.writeItem(item)
-        return w.bytes
     }
 }
 

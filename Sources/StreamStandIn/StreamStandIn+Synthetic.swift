@@ -129,7 +129,7 @@ struct SyntheticItemFactory {
         }
         // The values are non-empty and of the declared types, so the key is valid.
         let itemKey = try! spec.keySchema.key(of: attributes)
-        return Key(itemKey: itemKey, json: StandInState.keyJSON(attributes))
+        return Key(itemKey: itemKey, json: StandInState.sortedJSON(attributes))
     }
 
     /// `{<key attributes>,"payload":{"S":"…"},"version":{"N":"<version>"}}`.

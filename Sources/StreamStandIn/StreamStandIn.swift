@@ -103,10 +103,7 @@ public final class StreamStandIn: Sendable {
             do {
                 switch write {
                 case .put(let item):
-                    var w = DynamoJSONWriter()
-                    w.sortsKeys = true
-                    w.writeItem(item)
-                    parsed.append(ParsedWrite(key: try spec.keySchema.key(of: item), raw: w.bytes))
+                    parsed.append(ParsedWrite(key: try spec.keySchema.key(of: item), raw: StandInState.sortedJSON(item)))
                 case .delete(let key):
                     parsed.append(ParsedWrite(key: try spec.keySchema.key(of: key), raw: nil))
                 }
