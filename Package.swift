@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "DynamoModel"),
         // Loopback HTTP/1.1 server for tests and benchmarks; Foundation-free on purpose.
         .target(name: "LoopbackServer"),
+        // In-memory, fault-injecting DynamoDB + Streams stand-in for tests and benchmarks.
+        .target(name: "StreamStandIn", dependencies: ["LoopbackServer", "DynamoModel"]),
         .target(
             name: "AWSClient",
             dependencies: [
@@ -62,6 +64,9 @@ let package = Package(
             name: "AWSClientTests",
             dependencies: ["AWSClient", "DynamoModel", "LoopbackServer"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "StreamStandInTests",
+            dependencies: ["StreamStandIn", "AWSClient", "DynamoModel", "LoopbackServer"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,71 @@
+/// How a ``StreamStandIn`` behaves. Start from the defaults (DynamoDB's
+/// limits) or a preset and change what a test needs:
+///
+///     var configuration = StandInConfiguration()
+///     configuration.maxBatchWriteItems = 100        // Alternator's limit
+///     configuration.iteratorAgeLimit = 5
+public struct StandInConfiguration: Sendable {
+    /// The region in ARNs and in stream records' `awsRegion`.
+    public var region = "us-east-1"
+    /// The account in ARNs.
+    public var accountID = "123456789012"
+    /// Writes per BatchWriteItem request: 25 in DynamoDB, up to 100 in
+    /// Alternator. Values are clamped to 1...100.
+    public var maxBatchWriteItems = 25
+    /// Keys per BatchGetItem request (DynamoDB: 100).
+    public var maxBatchGetKeys = 100
+    /// Shards per DescribeStream page (DynamoDB: up to 100); a request's
+    /// smaller `Limit` wins.
+    public var describeStreamPageSize = 100
+    /// Seconds after which a shard iterator expires (DynamoDB: 15 minutes).
+    public var iteratorAgeLimit: Double = 15 * 60
+    /// Bytes of records per GetRecords answer (DynamoDB: 1 MB). At least one
+    /// record is returned whatever its size.
+    public var getRecordsByteLimit = 1 << 20
+    /// Largest accepted item, counted as its DynamoDB JSON bytes (DynamoDB
+    /// counts names and values: 400 KB). Larger items get a ValidationException.
+    public var maxItemBytes = 400 * 1024
+    /// The first sequence number handed out. The default has 21 digits and
+    /// is 1,000 below 10^21, so after 28 records the numbers have 22 digits:
+    /// code that compares them as text breaks early.
+    public var firstSequenceNumber: UInt128 = 999_999_999_999_999_999_000
+    /// The gap between consecutive sequence numbers of the stand-in.
+    public var sequenceNumberStep: UInt128 = 37
+    /// Count writes and drop them: no items, no stream records, no write
+    /// log. Requests are still parsed and checked (keys, duplicates, batch
+    /// size, poison rules), so a benchmark sink measures the client.
+    public var sinkMode = false
+    /// Keep the log of applied writes that ``StreamStandIn/appliedWrites(table:key:)``
+    /// reads. Costs memory per write; benchmarks turn it off.
+    public var keepsWriteLog = true
+    /// Check every written item against the DynamoDB JSON rules (the full
+    /// validator); off, only JSON syntax and the key attributes are checked.
+    public var validatesItems = true
+    /// Wall-clock seconds since 1970; ``StreamStandIn/advanceClock(by:)``
+    /// adds to it.
+    public var clock: @Sendable () -> Double = { WallClock.now() }
+
+    public init() {}
+
+    /// A fast BatchWriteItem target: sink mode, Alternator's 100-item
+    /// batches, no write log, JSON syntax and keys checked but not the
+    /// DynamoDB JSON rules of every attribute.
+    public static var benchmarkSink: StandInConfiguration {
+        var configuration = StandInConfiguration()
+        configuration.sinkMode = true
+        configuration.validatesItems = false
+        configuration.maxBatchWriteItems = 100
+        configuration.keepsWriteLog = false
+        return configuration
+    }
+
+    /// A fast stream source: no write log (synthetic records bypass the
+    /// table anyway).
+    public static var benchmarkSource: StandInConfiguration {
+        var configuration = StandInConfiguration()
+        configuration.keepsWriteLog = false
+        return configuration
+    }
+
+    var batchWriteLimit: Int { min(100, max(1, maxBatchWriteItems)) }
+}
