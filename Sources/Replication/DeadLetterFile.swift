@@ -21,16 +21,22 @@ public final class DeadLetterFile: Sendable {
 
     deinit { fd.withLock { _ = close($0) } }
 
-    /// Appends one line: `{"source":…,"sequence":…,"keys":{…},"kind":…,"reason":…}`.
+    /// Appends one line: `{"source":…,"sequence":…,"kind":…,"keys":{…},"reason":…}`.
     public func record(_ change: Change, reason: String) throws(StateFileError) {
+        try record(origin: change.origin, kind: "\(change.kind)", keys: change.key.attributes, reason: reason)
+    }
+
+    /// Appends one line for something that never became a change (a stream
+    /// record whose bytes are malformed): keys only when they could be read.
+    public func record(origin: Change.Origin?, kind: String, keys: Item?, reason: String) throws(StateFileError) {
         var w = DynamoJSONWriter(capacity: 256)
         w.beginObject()
-        if let origin = change.origin {
+        if let origin {
             w.writeKey("source"); w.writeString(origin.source)
             w.writeKey("sequence"); w.writeString(origin.sequence.digits)
         }
-        w.writeKey("kind"); w.writeString("\(change.kind)")
-        w.writeKey("keys"); w.writeItem(change.key.attributes)
+        w.writeKey("kind"); w.writeString(kind)
+        if let keys { w.writeKey("keys"); w.writeItem(keys) }
         w.writeKey("reason"); w.writeString(reason)
         w.endObject()
         var line = w.bytes

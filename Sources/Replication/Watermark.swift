@@ -13,7 +13,7 @@ public struct Watermark: Sendable {
     /// Sequence numbers issued and not yet acknowledged, in stream order,
     /// each with whether it has been acknowledged. Acknowledged entries at
     /// the front are popped into `checkpoint`.
-    private var pending: [(seq: SequenceNumber, acked: Bool)] = []
+    private var pending: [(seq: SequenceNumber, acked: Bool, createdAt: Double?)] = []
     private var head = 0
     private var index: [SequenceNumber: Int] = [:]  // seq -> absolute position
     private var base = 0  // absolute position of pending[0]
@@ -29,12 +29,27 @@ public struct Watermark: Sendable {
     /// Registers a record about to be handed to a lane. Sequence numbers
     /// must rise; a repeat or an older one (a replay after an iterator was
     /// renewed) returns false and must not be sent again.
-    public mutating func issue(_ seq: SequenceNumber) -> Bool {
+    /// - Parameter createdAt: the record's creation time (seconds since
+    ///   1970), for the lag of the oldest record still in flight.
+    public mutating func issue(_ seq: SequenceNumber, createdAt: Double? = nil) -> Bool {
         if let last = pending.last?.seq ?? checkpoint, seq <= last { return false }
         index[seq] = base + pending.count
-        pending.append((seq, false))
+        pending.append((seq, false, createdAt))
         return true
     }
+
+    /// The creation time of the oldest record not yet acknowledged.
+    public var oldestInFlightCreatedAt: Double? {
+        var i = head
+        while i < pending.count {
+            if !pending[i].acked { return pending[i].createdAt }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The last sequence number handed out (acknowledged or not).
+    public var lastIssued: SequenceNumber? { pending.last?.seq ?? checkpoint }
 
     /// Marks a record as applied by the target; advances the checkpoint over
     /// the longest acknowledged prefix.

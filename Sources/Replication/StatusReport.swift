@@ -1,0 +1,89 @@
+import Foundation
+
+/// The status file: what the daemon is doing, rewritten every second.
+/// `ferry status` prints it, `ferry health` judges it, the metrics file
+/// carries the same numbers. Never holds a secret or an item value.
+public struct StatusReport: Sendable, Codable, Equatable {
+    public enum Phase: String, Sendable, Codable {
+        case starting, creating, backfilling, streaming, draining, stopped, failed
+    }
+
+    public struct Shard: Sendable, Codable, Equatable {
+        public var id: String
+        public var parent: String?
+        public var state: ShardPhase
+        public var lastSequenceApplied: String?
+        public var recordsApplied: Int
+        /// Seconds from the oldest unapplied record's creation to now; 0
+        /// when the shard is caught up and idle.
+        public var lagSeconds: Double
+    }
+
+    /// Changes lost to the target: records trimmed from the stream before
+    /// Ferry read them.
+    public struct Gap: Sendable, Codable, Equatable {
+        public var shard: String
+        public var afterSequence: String?
+        public var detectedAt: Date
+        public var detail: String
+        /// True when the user chose to skip ahead past it.
+        public var skipped: Bool
+    }
+
+    public var version: String
+    public var pid: Int32
+    public var writtenAt: Date
+    public var phase: Phase
+    public var streamArn: String?
+    public var sourceTable: String?
+    public var targetTable: String?
+    public var shards: [Shard]
+    public var totals: ReplicationCounters.Totals
+    public var lagSeconds: Double
+    public var gaps: [Gap]
+    public var lastError: String?
+    public var checkpointAgeSeconds: Double?
+    /// Backfill progress, when one runs.
+    public var backfill: [String: Int]?
+
+    public init(version: String, pid: Int32, writtenAt: Date, phase: Phase) {
+        self.version = version
+        self.pid = pid
+        self.writtenAt = writtenAt
+        self.phase = phase
+        self.shards = []
+        self.totals = .init()
+        self.lagSeconds = 0
+        self.gaps = []
+    }
+
+    public func encoded() throws -> [UInt8] {
+        Array(try Self.encoder.encode(self))
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> StatusReport {
+        try decoder.decode(StatusReport.self, from: Data(bytes))
+    }
+
+    public static func read(path: String) throws -> StatusReport? {
+        guard let bytes = try AtomicFile.read(path) else { return nil }
+        return try decode(bytes)
+    }
+
+    public func write(to path: String) throws {
+        try AtomicFile.write(try encoded(), to: path, mode: 0o644)
+    }
+
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+}
