@@ -1,0 +1,117 @@
+import AWSClient
+import DynamoModel
+import Foundation
+import Logging
+import Replication
+
+/// A setup problem found before any work starts (a missing table, no
+/// stream, keys that do not match). Says what to do about it.
+public struct SetupError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The clients a command needs, built from the configuration the way the
+/// AWS SDKs would build them, plus the Alternator target.
+public struct Services: Sendable {
+    public let config: FerryConfig
+    public let source: DynamoDBClient
+    public let streams: DynamoDBStreamsClient
+    public let s3: S3Client
+    public let targetClients: [DynamoDBClient]
+    public let retryCounters: RetryCounters
+
+    public init(config: FerryConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.config = config
+        let counters = RetryCounters()
+        retryCounters = counters
+        let shared = try? SharedConfigFiles.load(environment: environment, profile: config.source.profile)
+        var overrides: [AWSService: String] = [:]
+        overrides[.dynamodb] = config.source.endpoint
+        overrides[.dynamodbStreams] = config.source.streamsEndpoint ?? config.source.endpoint
+        overrides[.s3] = config.source.s3Endpoint
+        let resolver: EndpointResolver
+        do {
+            resolver = try EndpointResolver(region: config.source.region, endpoints: overrides, environment: environment,
+                                            profileRegion: shared?.region)
+        } catch {
+            throw SetupError("source: \(error)")
+        }
+
+        let http = HTTPClientOptions()
+        let metadata = CurlHTTPClient(options: HTTPClientOptions(connectTimeout: 1, totalTimeout: 2))
+        var explicit: Credentials?
+        if let keyId = config.source.credentials.accessKeyId {
+            let secret: String = config.source.credentials.secretAccessKey ?? ""
+            explicit = Credentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: config.source.credentials.sessionToken)
+        }
+        let chain = CredentialChain.default(explicit: explicit, environment: environment, transport: CurlHTTPClient(options: http),
+                                            metadataTransport: metadata, profile: config.source.profile)
+        let credentials = RefreshingCredentialProvider(chain)
+        let retry = RetryPolicy(onEvent: counters.record)
+        source = DynamoDBClient(endpoint: try resolver.endpoint(for: .dynamodb), credentials: credentials,
+                                transport: CurlHTTPClient(options: http), retry: retry)
+        streams = DynamoDBStreamsClient(endpoint: try resolver.endpoint(for: .dynamodbStreams), credentials: credentials,
+                                        transport: CurlHTTPClient(options: http), retry: retry)
+        s3 = S3Client(endpoint: try resolver.endpoint(for: .s3), credentials: credentials,
+                      transport: CurlHTTPClient(options: http), retry: retry)
+
+        // Alternator: its own keys when given; without authorization any
+        // keys work, so fall back to a fixed pair rather than the AWS chain.
+        let targetCredentials: StaticCredentialProvider
+        if let keyId = config.target.credentials.accessKeyId {
+            let secret: String = config.target.credentials.secretAccessKey ?? ""
+            targetCredentials = StaticCredentialProvider(accessKeyId: keyId, secretAccessKey: secret, name: "target")
+        } else {
+            targetCredentials = StaticCredentialProvider(accessKeyId: "ferry", secretAccessKey: "alternator-without-authorization",
+                                                         name: "target-anonymous")
+        }
+        let targetHTTP = HTTPClientOptions(caBundlePath: config.target.caBundle)
+        targetClients = config.target.endpoints.map { url in
+            DynamoDBClient(endpoint: Endpoint(url: url, region: config.target.region, service: .dynamodb, isCustom: true),
+                           credentials: targetCredentials, transport: CurlHTTPClient(options: targetHTTP),
+                           retry: RetryPolicy(onEvent: counters.record))
+        }
+    }
+
+    public var target: DynamoDBClient { targetClients[0] }
+
+    /// The source table's stream: the configured ARN, or the table's latest
+    /// stream. A table without a stream gets the command that enables one.
+    public func streamArn() throws -> String {
+        if let arn = config.source.streamArn { return arn }
+        guard let table = config.source.table else { throw SetupError("source.table or source.stream_arn is required") }
+        let description = try source.describeTable(table)
+        guard description.streamEnabled, let arn = description.latestStreamArn else {
+            throw SetupError("""
+                table \(table) has no DynamoDB stream. Enable one with NEW_AND_OLD_IMAGES (or NEW_IMAGE), e.g.
+                  aws dynamodb update-table --table-name \(table) \
+                --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES
+                """)
+        }
+        return arn
+    }
+
+    /// Checks that the target table exists with the same primary key.
+    public func checkTargetTable(keySchema: KeySchema) throws {
+        guard let table = config.target.table else { throw SetupError("target.table is required") }
+        let description: TableDescription
+        switch Result(catching: { () throws(AWSClientError) in try target.describeTable(table) }) {
+        case .success(let found):
+            description = found
+        case .failure(let error):
+            if error.serviceError?.code == "ResourceNotFoundException" {
+                throw SetupError("target table \(table) does not exist on \(config.target.endpoints[0]): create it with `ferry create-table`")
+            }
+            throw error
+        }
+        guard let targetKey = description.primaryKey, targetKey == keySchema else {
+            throw SetupError("target table \(table) has key \(Self.describe(description.primaryKey)) but the source has \(Self.describe(keySchema))")
+        }
+    }
+
+    static func describe(_ key: KeySchema?) -> String {
+        guard let key else { return "(none)" }
+        return key.sortKey.map { "(\(key.partitionKey), \($0))" } ?? "(\(key.partitionKey))"
+    }
+}
