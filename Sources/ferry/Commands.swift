@@ -1,4 +1,8 @@
 import ArgumentParser
+import FerryKit
+import Foundation
+import Logging
+import Replication
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +54,22 @@ struct StreamCommand: ParsableCommand {
             drains the lanes, writes the last checkpoint and exits 0.
             """)
     @OptionGroup var options: ConfigOptions
-    func run() throws { try notYet("stream", issue: 3) }
+    func run() throws {
+        let config = try options.load([.stream])
+        FerryLogHandler.bootstrap(config.log)
+        let logger = Logger(label: "ferry.stream")
+        logger.info("starting", metadata: Logger.Metadata(uniqueKeysWithValues: config.redactedSummary.map { ($0.0, .string($0.1)) }))
+        let signals = SignalTrap()
+        let services: Services
+        do {
+            services = try Services(config: config)
+        } catch {
+            FileHandleStderr.write("ferry stream: \(error)\n")
+            throw ExitCode(StreamRunner.exitFailure)
+        }
+        let code = StreamRunner(config: config, services: services, logger: logger).run(stopOn: signals)
+        if code != 0 { throw ExitCode(code) }
+    }
 }
 
 struct VerifyCommand: ParsableCommand {
@@ -67,7 +86,21 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Print the daemon's status file for a person: phase, per-shard lag, counters.")
     @OptionGroup var options: ConfigOptions
-    func run() throws { try notYet("status", issue: 3) }
+    @Flag(help: "Print the status file as it is (JSON).")
+    var json = false
+    func run() throws {
+        let config = try options.load([])
+        guard let bytes = try? AtomicFileReader.read(config.state.status) else {
+            FileHandleStderr.write("ferry status: no status file at \(config.state.status) (is ferry running with this configuration?)\n")
+            throw ExitCode(1)
+        }
+        if json {
+            print(String(decoding: bytes, as: UTF8.self))
+            return
+        }
+        let report = try StatusReport.decode(bytes)
+        print(StatusPrinter.render(report, now: Date()))
+    }
 }
 
 struct HealthCommand: ParsableCommand {
@@ -76,5 +109,12 @@ struct HealthCommand: ParsableCommand {
         abstract: "Exit non-zero when the status file is stale or says the daemon failed.",
         discussion: "Meant for Docker HEALTHCHECK and systemd.")
     @OptionGroup var options: ConfigOptions
-    func run() throws { try notYet("health", issue: 3) }
+    @Option(help: ArgumentHelp("Seconds after which an unchanged status file counts as stale.", valueName: "seconds"))
+    var maxAge: Double = 30
+    func run() throws {
+        let config = try options.load([])
+        let verdict = HealthCheck.judge(path: config.state.status, now: Date(), maxAge: maxAge)
+        print(verdict.message)
+        if !verdict.healthy { throw ExitCode(1) }
+    }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import FerryKit
+import Foundation
 
 @main
 struct Ferry: ParsableCommand {
@@ -19,13 +21,39 @@ struct Ferry: ParsableCommand {
 }
 
 enum FerryVersion {
-    static let string = "0.1.0"
+    static let string = FerryBuild.version
 }
 
-/// Common options of every command that talks to AWS or Alternator.
+/// Common options of every command: the configuration file and overrides.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: ArgumentHelp("The YAML configuration file.", valueName: "path"))
+    @Option(name: [.short, .long], help: ArgumentHelp("The YAML configuration file (or FERRY_CONFIG).", valueName: "path"))
     var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override one setting, e.g. --set stream.lanes=4 (repeatable; beats the file and FERRY_* variables).",
+        valueName: "name=value"))
+    var overrides: [String] = []
+
+    /// Loads and validates the configuration, or exits with a message that says what to fix.
+    func load(_ requirements: Set<FerryConfig.Requirement>) throws -> FerryConfig {
+        var pairs: [(String, String)] = []
+        for entry in overrides {
+            guard let eq = entry.firstIndex(of: "=") else {
+                throw ValidationError("--set takes name=value, got '\(entry)'")
+            }
+            pairs.append((String(entry[..<eq]), String(entry[entry.index(after: eq)...])))
+        }
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let config = try ConfigLoader(environment: environment)
+                .load(file: config ?? environment["FERRY_CONFIG"], overrides: pairs)
+            try config.validate(requirements)
+            return config
+        } catch {
+            FileHandleStderr.write("ferry: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
 }
 
 /// A subcommand whose implementation lands with a later issue. It says so

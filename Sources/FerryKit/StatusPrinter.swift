@@ -1,0 +1,76 @@
+import Foundation
+import Replication
+
+/// Reads state files for the `status` and `health` commands.
+public enum AtomicFileReader {
+    public static func read(_ path: String) throws -> [UInt8]? { try AtomicFile.read(path) }
+}
+
+/// `ferry status` for a person.
+public enum StatusPrinter {
+    public static func render(_ r: StatusReport, now: Date) -> String {
+        var lines: [String] = []
+        let age = now.timeIntervalSince(r.writtenAt)
+        lines.append("phase: \(r.phase.rawValue)   lag: \(format(r.lagSeconds)) s   written \(format(age)) s ago by pid \(r.pid) (ferry \(r.version))")
+        if let arn = r.streamArn { lines.append("stream: \(arn)") }
+        lines.append("tables: \(r.sourceTable ?? "?") -> \(r.targetTable ?? "?")")
+        let t = r.totals
+        lines.append("records: read \(t.read), put \(t.put), deleted \(t.deleted), updated \(t.updated), "
+            + "TTL skipped \(t.skippedTTL), dead-lettered \(t.deadLettered), retries \(t.retries), throttles \(t.throttles)")
+        if let backfill = r.backfill, !backfill.isEmpty {
+            lines.append("backfill: " + backfill.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if let c = r.checkpointAgeSeconds { lines.append("checkpoint written \(format(c)) s ago") }
+        if !r.shards.isEmpty {
+            lines.append("")
+            lines.append("shard".padding(toLength: 44, withPad: " ", startingAt: 0) + " state     applied      lag s  last sequence")
+            for s in r.shards {
+                lines.append(s.id.padding(toLength: 44, withPad: " ", startingAt: 0) + " "
+                    + s.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + String(format: " %8d %10.1f  ", s.recordsApplied, s.lagSeconds) + (s.lastSequenceApplied ?? "-"))
+            }
+        }
+        for gap in r.gaps {
+            lines.append("GAP in shard \(gap.shard) after \(gap.afterSequence ?? "its start")\(gap.skipped ? " (skipped)" : ""): \(gap.detail)")
+        }
+        if let e = r.lastError { lines.append("last error: \(e)") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func format(_ x: Double) -> String { String(format: "%.1f", x) }
+}
+
+/// `ferry health`: healthy while the status file is fresh and the phase is
+/// not failed.
+public enum HealthCheck {
+    public struct Verdict: Sendable {
+        public var healthy: Bool
+        public var message: String
+    }
+
+    public static func judge(path: String, now: Date, maxAge: Double) -> Verdict {
+        let bytes: [UInt8]
+        do {
+            guard let read = try AtomicFile.read(path) else {
+                return Verdict(healthy: false, message: "unhealthy: no status file at \(path)")
+            }
+            bytes = read
+        } catch {
+            return Verdict(healthy: false, message: "unhealthy: \(error)")
+        }
+        guard let report = try? StatusReport.decode(bytes) else {
+            return Verdict(healthy: false, message: "unhealthy: \(path) is not a Ferry status file")
+        }
+        let age = now.timeIntervalSince(report.writtenAt)
+        if report.phase == .failed {
+            return Verdict(healthy: false, message: "unhealthy: phase failed: \(report.lastError ?? "see the log")")
+        }
+        if !report.gaps.filter({ !$0.skipped }).isEmpty {
+            return Verdict(healthy: false, message: "unhealthy: a gap in the stream (changes lost); see `ferry status`")
+        }
+        if age > maxAge && report.phase != .stopped {
+            return Verdict(healthy: false, message: String(format: "unhealthy: status file is %.0f s old (limit %.0f s)", age, maxAge))
+        }
+        return Verdict(healthy: true, message: String(format: "healthy: phase %@, lag %.1f s", report.phase.rawValue, report.lagSeconds))
+    }
+}

@@ -1,0 +1,113 @@
+import AWSClient
+import Dispatch
+import DynamoModel
+import Foundation
+import Logging
+import Replication
+
+/// `ferry stream`: find the stream, check both tables, then replicate until
+/// a signal or a failure. Exit status: 0 stopped cleanly, 1 failed, 4 a
+/// gap (trimmed records) was found.
+public struct StreamRunner: Sendable {
+    public static let exitFailure: Int32 = 1
+    public static let exitGap: Int32 = 4
+
+    public let config: FerryConfig
+    public let services: Services
+    public let logger: Logger
+
+    public init(config: FerryConfig, services: Services, logger: Logger) {
+        self.config = config
+        self.services = services
+        self.logger = logger
+    }
+
+    /// Builds the replicator (checks the setup on the way). The caller
+    /// runs it and connects signals to ``StreamReplicator/stop()``.
+    public func prepare() throws -> (StreamReplicator, AlternatorTarget, WriterPoolOptions) {
+        let arn = try services.streamArn()
+        let description = try services.streams.describeStream(arn: arn, limit: 1)
+        guard let viewType = description.streamViewType else {
+            throw SetupError("stream \(arn) does not report its view type")
+        }
+        guard let keySchema = TableDescription(tableName: description.tableName ?? "", keySchema: description.keySchema,
+                                               attributeDefinitions: []).primaryKey else {
+            throw SetupError("stream \(arn) does not report the table's key schema")
+        }
+        switch viewType {
+        case .newImage, .newAndOldImages:
+            logger.info("stream records carry the new item; Ferry copies it as it is",
+                        metadata: ["view_type": "\(viewType.rawValue)"])
+        case .keysOnly, .oldImage:
+            logger.warning("stream records do not carry the new item; Ferry reads each changed item from the source (a strongly consistent GetItem per record), which costs read capacity",
+                           metadata: ["view_type": "\(viewType.rawValue)"])
+        }
+        if config.stream.modifyAs == .update && viewType != .newAndOldImages {
+            throw SetupError("stream.modify_as=update needs a NEW_AND_OLD_IMAGES stream; this one is \(viewType.rawValue)")
+        }
+        try services.checkTargetTable(keySchema: keySchema)
+
+        var mapping = MappingOptions(targetTable: config.target.table!, keySchema: keySchema, viewType: viewType)
+        mapping.modifyAs = config.stream.modifyAs == .update ? .update : .put
+        mapping.ttlDeletes = config.stream.ttlDeletes == .skip ? .skip : .replicate
+        var options = StreamReplicatorOptions(streamArn: arn, mapping: mapping)
+        options.startPosition = config.stream.startPosition == .latest ? .latest : .trimHorizon
+        options.skipTrimmedGaps = config.stream.skipTrimmedGaps
+        options.idleBackoffMax = Double(config.stream.idleBackoffMaxMilliseconds) / 1000
+        options.drainDeadline = Double(config.stream.drainDeadlineSeconds)
+        options.sourceTable = description.tableName ?? config.source.table
+        options.statusPath = config.state.status
+        options.version = FerryBuild.version
+
+        let replicator = try StreamReplicator(
+            options: options, streams: services.streams, source: services.source,
+            checkpoints: FileCheckpointStore(path: config.state.checkpoint), counters: ReplicationCounters(),
+            deadLetters: try DeadLetterFile(path: config.state.deadLetter), logger: logger)
+        let target = AlternatorTarget(table: config.target.table!, clients: services.targetClients)
+        var pool = WriterPoolOptions()
+        pool.lanes = config.stream.lanes
+        pool.batchSize = config.stream.batchSize
+        pool.lingerSeconds = Double(config.stream.lingerMilliseconds) / 1000
+        pool.laneCapacity = config.stream.laneCapacity
+        return (replicator, target, pool)
+    }
+
+    /// Runs to the end and returns the process exit status.
+    public func run(stopOn signals: SignalTrap) -> Int32 {
+        let prepared: (StreamReplicator, AlternatorTarget, WriterPoolOptions)
+        do {
+            prepared = try prepare()
+        } catch {
+            logger.error("cannot start streaming", metadata: ["error": "\(error)"])
+            FileHandleStderr.write("ferry stream: \(error)\n")
+            return Self.exitFailure
+        }
+        let (replicator, target, pool) = prepared
+        signals.onSignal { name in
+            logger.notice("stopping: draining the lanes and writing the last checkpoint", metadata: ["signal": "\(name)"])
+            replicator.stop()
+        }
+        let outcome = replicator.run(target: target, poolOptions: pool)
+        let totals = replicator.statusReport().totals
+        let summary: Logger.Metadata = ["read": "\(totals.read)", "put": "\(totals.put)", "deleted": "\(totals.deleted)",
+                                        "dead_lettered": "\(totals.deadLettered)"]
+        switch outcome {
+        case .stopped:
+            logger.info("stopped", metadata: summary)
+            return 0
+        case .gap(let why):
+            logger.critical("stopped at a gap in the stream", metadata: summary.merging(["detail": "\(why)"]) { $1 })
+            FileHandleStderr.write("ferry stream: \(why)\n")
+            return Self.exitGap
+        case .failed(let why):
+            logger.error("failed", metadata: summary.merging(["error": "\(why)"]) { $1 })
+            FileHandleStderr.write("ferry stream: \(why)\n")
+            return Self.exitFailure
+        }
+    }
+}
+
+/// The version Ferry reports in its status file and `--version`.
+public enum FerryBuild {
+    public static let version = "0.1.0"
+}
