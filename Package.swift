@@ -58,7 +58,7 @@ let package = Package(
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
-        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
             name: "AWSClientTests",
