@@ -61,4 +61,6 @@ ferry_log "moto on $MOTO_URL, with signature verification on $MOTO_AUTH_URL"
 
 export FERRY_MOTO_ENDPOINT="$MOTO_URL"
 export FERRY_MOTO_AUTH_ENDPOINT="$MOTO_AUTH_URL"
+# The tests run the ferry binary too, so build every product first.
+swift build
 swift test --disable-swift-testing "$@"
