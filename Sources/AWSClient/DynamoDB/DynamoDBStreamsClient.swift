@@ -173,26 +173,62 @@ public struct DynamoDBStreamsClient: Sendable {
         return try Self.decodeRecords(body, client: json)
     }
 
+    /// Reads a GetRecords response in one pass over each record's members
+    /// (the hot path of streaming: a field lookup per name would walk each
+    /// record again and again). Images stay raw views into `body`.
     static func decodeRecords(_ body: [UInt8], client: AWSJSONClient) throws(AWSClientError) -> RecordsPage {
         let v = try client.view(body, operation: "GetRecords")
         var records: [StreamRecord] = []
-        if let list = v["Records"]?.elements {
-            records.reserveCapacity(list.count)
-            for r in list {
-                guard let name = r["eventName"]?.string, let d = r["dynamodb"],
-                      let seq = d["SequenceNumber"]?.string, let keys = d["Keys"] else {
-                    throw client.invalid("GetRecords", "record without eventName, dynamodb.SequenceNumber or dynamodb.Keys")
+        var next: String?
+        var malformed = false
+        v.forEachMember { name, value in
+            switch name {
+            case "Records":
+                value.forEachElement { r in
+                    if let record = decodeRecord(r) { records.append(record) } else { malformed = true }
                 }
-                records.append(StreamRecord(
-                    eventName: name, eventID: r["eventID"]?.string, sequenceNumber: seq,
-                    approximateCreationDateTime: d["ApproximateCreationDateTime"]?.doubleValue,
-                    keys: keys, newImage: d["NewImage"], oldImage: d["OldImage"], sizeBytes: d["SizeBytes"]?.intValue,
-                    userIdentityType: r["userIdentity"]?["type"]?.string,
-                    userIdentityPrincipal: r["userIdentity"]?["principalId"]?.string))
+            case "NextShardIterator":
+                next = value.string
+            default:
+                break
             }
         }
-        let next = v["NextShardIterator"]
-        return RecordsPage(records: records, nextShardIterator: (next?.isNull ?? true) ? nil : next?.string)
+        if malformed {
+            throw client.invalid("GetRecords", "record without eventName, dynamodb.SequenceNumber or dynamodb.Keys")
+        }
+        return RecordsPage(records: records, nextShardIterator: next)
+    }
+
+    private static func decodeRecord(_ r: JSONView) -> StreamRecord? {
+        var eventName: String?, eventID: String?, userType: String?, userPrincipal: String?
+        var seq: String?, created: Double?, keys: JSONView?, newImage: JSONView?, oldImage: JSONView?, size: Int?
+        r.forEachMember { name, value in
+            switch name {
+            case "eventName": eventName = value.string
+            case "eventID": eventID = value.string
+            case "userIdentity":
+                userType = value["type"]?.string
+                userPrincipal = value["principalId"]?.string
+            case "dynamodb":
+                value.forEachMember { field, v in
+                    switch field {
+                    case "SequenceNumber": seq = v.string
+                    case "Keys": keys = v
+                    case "NewImage": newImage = v
+                    case "OldImage": oldImage = v
+                    case "ApproximateCreationDateTime": created = v.doubleValue
+                    case "SizeBytes": size = v.intValue
+                    default: break
+                    }
+                }
+            default:
+                break
+            }
+        }
+        guard let eventName, let seq, let keys else { return nil }
+        return StreamRecord(eventName: eventName, eventID: eventID, sequenceNumber: seq, approximateCreationDateTime: created,
+                            keys: keys, newImage: newImage, oldImage: oldImage, sizeBytes: size,
+                            userIdentityType: userType, userIdentityPrincipal: userPrincipal)
     }
 
     private func parse(_ operation: String, _ body: [UInt8]) throws(AWSClientError) -> JSONValue {
