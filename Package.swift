@@ -53,8 +53,10 @@ let package = Package(
         // Release-build benchmarks: swift run -c release ferry-bench
         .executableTarget(
             name: "ferry-bench",
-            dependencies: ["AWSClient", "DynamoModel"],
-            path: "Benchmarks/FerryBench"),
+            dependencies: ["AWSClient", "DynamoModel", "Replication", "StreamStandIn",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/FerryBench",
+            exclude: []),
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),

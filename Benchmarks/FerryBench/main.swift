@@ -2,12 +2,27 @@ import AWSClient
 import DynamoModel
 import Foundation
 
-// Ferry's micro-benchmarks: the per-item costs of the hot path, on one core.
-//   swift run -c release ferry-bench [--seconds S]
-// Build in release mode; debug numbers mean nothing.
+// Ferry's benchmarks. Build in release mode; debug numbers mean nothing.
+//   swift build -c release --product ferry-bench
+//   .build/release/ferry-bench micro [--seconds S]      per-item costs of the hot path, one core
+//   .build/release/ferry-bench stream [--records N] [--shards S] [--lambda-records N]
+//   .build/release/ferry-bench lag [--rate R] [--seconds T]
+//   (serve and serve-steady are the loopback source and sink, run as a child process)
 
 let arguments = CommandLine.arguments
-let seconds = arguments.firstIndex(of: "--seconds").flatMap { Double(arguments[$0 + 1]) } ?? 1.0
+func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
+let mode = arguments.count > 1 && !arguments[1].hasPrefix("--") ? arguments[1] : "micro"
+switch mode {
+case "micro": runMicro(seconds: option("--seconds").flatMap(Double.init) ?? 1.0)
+case "stream": runStreamBenchmark()
+case "lag": runLagBenchmark()
+case "serve", "serve-steady": runServe(steady: mode == "serve-steady")
+default:
+    print("unknown mode \(mode): use micro, stream or lag")
+    exit(2)
+}
+
+func runMicro(seconds: Double) {
 
 let corpusSize = 10_000
 let raw = Corpus.itemBytes(corpusSize)
@@ -93,3 +108,4 @@ print(String(format: "reader vs Foundation JSONDecoder: %.1fx; raw batch writer:
              signing.itemsPerSecond))
 print(String(format: "peak memory: %.1f MB", Clock.peakRSSMegabytes()))
 if sink == 42 { print("") }  // keeps the optimizer from dropping the work
+}
