@@ -25,7 +25,7 @@ func runServe(steady: Bool) {
             let itemBytes = option("--item-bytes").flatMap(Int.init) ?? 1024
             for (i, shard) in shardIDs.enumerated() {
                 try source.appendSynthetic(shard: shard, count: records / shardIDs.count, itemBytes: itemBytes,
-                                           pattern: StandInSyntheticPattern(keyCount: 20_000, removeEvery: 10, keyPrefix: "s\(i)-"))
+                                           pattern: StandInSyntheticPattern(keyCount: 5_000, removeEvery: 10, keyPrefix: "s\(i)-"))
             }
         }
         print("READY \(source.baseURL) \(arn) \(sink.baseURL)")

@@ -11,6 +11,7 @@ import Foundation
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
+MemoryTuning.apply()
 let mode = arguments.count > 1 && !arguments[1].hasPrefix("--") ? arguments[1] : "micro"
 switch mode {
 case "micro": runMicro(seconds: option("--seconds").flatMap(Double.init) ?? 1.0)

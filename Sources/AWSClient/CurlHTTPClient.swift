@@ -230,6 +230,11 @@ private let headerCallback: ferry_curl_write_cb = { ptr, size, nmemb, userdata i
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
         state.headers[name] = value
+        // Size the body once: growing a 1 MB GetRecords answer by doubling
+        // costs copies and page faults on every response.
+        if name == "content-length", let length = Int(value), length > 0, length < 64 << 20, state.onBody == nil {
+            state.body.reserveCapacity(length)
+        }
     }
     return count
 }

@@ -18,6 +18,18 @@ enum TrustedJSON {
     static func stringToken(_ buf: UnsafeBufferPointer<UInt8>, at i: Int) -> Token {
         var j = i + 1
         var hasEscapes = false
+        // Eight bytes at a time while none is a quote or a backslash (SWAR:
+        // a byte equal to the pattern becomes zero, and the classic
+        // (x - 0x01…) & ~x & 0x80… test finds a zero byte).
+        let base = UnsafeRawPointer(buf.baseAddress!)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes: UInt64 = 0x2222_2222_2222_2222, backslashes: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
+        while j + 8 <= buf.count {
+            let word = base.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+            let q = word ^ quotes, b = word ^ backslashes
+            if ((q &- ones) & ~q & highs) | ((b &- ones) & ~b & highs) != 0 { break }
+            j += 8
+        }
         while true {
             let b = buf[j]
             if b == UInt8(ascii: "\"") { break }

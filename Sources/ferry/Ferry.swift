@@ -1,9 +1,15 @@
 import ArgumentParser
+import AWSClient
 import FerryKit
 import Foundation
 
 @main
 struct Ferry: ParsableCommand {
+    static func main() {
+        MemoryTuning.apply()
+        Self.main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "ferry",
         abstract: "Move a live DynamoDB table into ScyllaDB Alternator and keep it in sync.",
