@@ -65,7 +65,7 @@ func makeReplicator(_ servers: LoopbackServers, dir: String, viewType: StreamVie
     var options = StreamReplicatorOptions(streamArn: servers.streamArn,
                                           mapping: MappingOptions(targetTable: "bench-target", keySchema: KeySchema(partitionKey: "pk"),
                                                                   viewType: viewType))
-    options.idleBackoffMax = 0.25
+    options.idleBackoffMax = 1.0  // the production default
     options.discoveryInterval = 5
     options.statusPath = dir + "/status.json"
     try? FileManager.default.removeItem(atPath: dir + "/checkpoint.json")
@@ -167,7 +167,7 @@ func runLagBenchmark() {
     let shards = option("--shards").flatMap(Int.init) ?? 4
     let dir = NSTemporaryDirectory() + "ferry-bench-lag-\(getpid())"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    print("lag benchmark: \(rate) records/s for \(Int(seconds)) s over \(shards) shards, idle backoff cap 250 ms; release build")
+    print("lag benchmark: \(rate) records/s for \(Int(seconds)) s over \(shards) shards, idle backoff cap 1 s (the default); release build")
     let servers = LoopbackServers.start(["serve-steady", "--rate", String(rate), "--seconds", String(seconds), "--shards", String(shards)])
     var probe: LagProbe?
     let (replicator, target, pool) = makeReplicator(servers, dir: dir, viewType: .newImage, lanes: 8, batch: 100) { inner in
