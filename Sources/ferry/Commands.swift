@@ -23,7 +23,23 @@ struct CreateTableCommand: ParsableCommand {
         commandName: "create-table",
         abstract: "Create the target table with the source table's keys, indexes and billing mode.")
     @OptionGroup var options: ConfigOptions
-    func run() throws { try notYet("create-table", issue: 4) }
+    func run() throws {
+        let config = try options.load([.source, .target])
+        FerryLogHandler.bootstrap(config.log)
+        let logger = Logger(label: "ferry.create-table")
+        do {
+            let services = try Services(config: config)
+            switch try CreateTableRunner(config: config, services: services, logger: logger).run() {
+            case .created(let table):
+                print("created \(table.tableName) (status \(table.tableStatus ?? "unknown"))")
+            case .alreadyThere(let table):
+                print("\(table.tableName) already exists with the same keys; nothing to do")
+            }
+        } catch {
+            FileHandleStderr.write("ferry create-table: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
 }
 
 struct BackfillCommand: ParsableCommand {
