@@ -1,0 +1,109 @@
+import DynamoModel
+import Synchronization
+
+/// Progress of units of backfill work (an export's data file, a scan
+/// segment): each unit's records are numbered 1, 2, 3… in reading order and
+/// go through the writer pool; the tracker keeps a watermark per unit, so
+/// "records applied" is always a prefix that a restart can skip safely.
+///
+/// Scan segments also attach resume keys to record numbers (the
+/// LastEvaluatedKey of the page that ends there): ``resumeKey(_:)`` is the
+/// key of the last page whose records are all applied.
+public final class UnitTracker: Sendable {
+    struct Unit: Sendable {
+        var watermark: Watermark
+        var issued = 0
+        var readingDone = false
+        var marks: [(end: Int, key: Item?)] = []
+        var resumeKey: Item?
+        var resumeAt = 0
+    }
+
+    private let units = Mutex<[String: Unit]>([:])
+
+    public init() {}
+
+    /// Starts (or resumes) a unit whose first `applied` records are done.
+    public func start(_ unit: String, applied: Int, resumeKey: Item? = nil) {
+        units.withLock { u in
+            var entry = Unit(watermark: Watermark(checkpoint: applied > 0 ? SequenceNumber(String(applied)) : nil))
+            entry.issued = applied
+            entry.resumeKey = resumeKey
+            entry.resumeAt = applied
+            u[unit] = entry
+        }
+    }
+
+    /// Numbers the unit's next record and registers it as in flight.
+    public func next(_ unit: String) -> Change.Origin {
+        units.withLock { u in
+            u[unit, default: Unit(watermark: Watermark())].issued += 1
+            let n = u[unit]!.issued
+            let seq = SequenceNumber(String(n))!
+            _ = u[unit]!.watermark.issue(seq)
+            return Change.Origin(source: unit, sequence: seq)
+        }
+    }
+
+    /// Marks that the records handed out so far end a page whose
+    /// continuation is `key` (nil: the unit has no more pages).
+    public func markPage(_ unit: String, continuation key: Item?) {
+        units.withLock { u in
+            guard var entry = u[unit] else { return }
+            entry.marks.append((entry.issued, key))
+            Self.advance(&entry)
+            u[unit] = entry
+        }
+    }
+
+    /// The reader has handed out every record of the unit.
+    public func finishReading(_ unit: String) {
+        units.withLock { $0[unit]?.readingDone = true }
+    }
+
+    /// Acknowledgements from the writer pool (origins of other kinds are ignored).
+    public func applied(_ origins: [Change.Origin]) {
+        units.withLock { u in
+            for origin in origins {
+                guard var entry = u[origin.source] else { continue }
+                entry.watermark.acknowledge(origin.sequence)
+                Self.advance(&entry)
+                u[origin.source] = entry
+            }
+        }
+    }
+
+    private static func advance(_ entry: inout Unit) {
+        let applied = Int(entry.watermark.checkpoint?.digits ?? "0") ?? 0
+        while let first = entry.marks.first, first.end <= applied {
+            entry.resumeKey = first.key
+            entry.resumeAt = first.end
+            entry.marks.removeFirst()
+        }
+    }
+
+    public struct Snapshot: Sendable, Equatable {
+        public var applied: Int
+        public var issued: Int
+        public var complete: Bool
+        /// For scans: where to resume, and how many records precede it.
+        public var resumeKey: Item?
+        public var resumeAt: Int
+    }
+
+    public func snapshot(_ unit: String) -> Snapshot? {
+        units.withLock { u in
+            guard let e = u[unit] else { return nil }
+            let applied = Int(e.watermark.checkpoint?.digits ?? "0") ?? 0
+            return Snapshot(applied: applied, issued: e.issued, complete: e.readingDone && e.watermark.inFlight == 0,
+                            resumeKey: e.resumeKey, resumeAt: e.resumeAt)
+        }
+    }
+
+    public var all: [String: Snapshot] {
+        let names = units.withLock { Array($0.keys) }
+        var out: [String: Snapshot] = [:]
+        for name in names { out[name] = snapshot(name) }
+        return out
+    }
+}
