@@ -54,6 +54,13 @@ enum ConfigSettings {
         number("stream.lane_capacity", 100...1_000_000) { $0.stream.laneCapacity = $1 },
         number("stream.drain_deadline_seconds", 1...3600) { $0.stream.drainDeadlineSeconds = $1 },
 
+        number("backfill.segments", 0...100_000) { $0.backfill.segments = $1 },
+        number("backfill.items_per_second", 0...100_000_000) { $0.backfill.itemsPerSecond = $1 },
+        number("backfill.read_units_per_second", 0...100_000_000) { $0.backfill.readUnitsPerSecond = $1 },
+        flag("backfill.consistent_read") { $0.backfill.consistentRead = $1 },
+        number("backfill.parallel_files", 1...64) { $0.backfill.parallelFiles = $1 },
+
+        required("state.backfill") { $0.state.backfill = $1 },
         required("state.checkpoint") { $0.state.checkpoint = $1 },
         required("state.status") { $0.state.status = $1 },
         required("state.dead_letter") { $0.state.deadLetter = $1 },

@@ -73,7 +73,21 @@ public struct FerryConfig: Sendable, Equatable {
         public var drainDeadlineSeconds = 30
     }
 
+    public struct Backfill: Sendable, Equatable {
+        /// Parallel Scan segments; 0 picks four per core.
+        public var segments = 0
+        /// Items read per second across all segments; 0: no limit.
+        public var itemsPerSecond = 0
+        /// Read capacity units per second across all segments; 0: no limit.
+        public var readUnitsPerSecond = 0
+        public var consistentRead = false
+        /// Export data files read at once.
+        public var parallelFiles = 4
+    }
+
     public struct State: Sendable, Equatable {
+        /// Backfill progress (files and segments done), for resuming.
+        public var backfill = "ferry-backfill.json"
         public var checkpoint = "ferry-checkpoint.json"
         public var status = "ferry-status.json"
         public var deadLetter = "ferry-dead-letter.jsonl"
@@ -96,6 +110,7 @@ public struct FerryConfig: Sendable, Equatable {
     public var source = Source()
     public var target = Target()
     public var stream = Stream()
+    public var backfill = Backfill()
     public var state = State()
     public var log = Log()
 

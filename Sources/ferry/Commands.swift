@@ -56,7 +56,39 @@ struct BackfillCommand: ParsableCommand {
     var export: [String] = []
     @Flag(help: "Backfill with a parallel Scan of the source table.")
     var scan = false
-    func run() throws { try notYet("backfill", issue: 4) }
+    func run() throws {
+        guard scan != !export.isEmpty else {
+            throw ValidationError("give either --scan or --export <location> (one or more, applied in order)")
+        }
+        guard scan else { try notYet("backfill --export", issue: 4) }
+        let config = try options.load([.source, .target])
+        FerryLogHandler.bootstrap(config.log)
+        let logger = Logger(label: "ferry.backfill")
+        let signals = SignalTrap()
+        do {
+            let services = try Services(config: config)
+            let source = try services.source.describeTable(config.source.table!)
+            guard let keySchema = source.primaryKey else { throw SetupError("source table reports no key schema") }
+            try services.checkTargetTable(keySchema: keySchema)
+            let backfill = try ScanBackfill(config: config, services: services, logger: logger)
+            signals.onSignal { _ in backfill.stop() }
+            let reporter = ProgressReporter(logger: logger, statusPath: config.state.status, expectedItems: source.itemCount)
+            let segments = backfill.totalSegments
+            let summary = try backfill.run(keySchema: keySchema) { progress, totals in
+                reporter.report(items: totals.put, totals: totals,
+                                units: (progress.segments.values.filter(\.done).count, segments), unitName: "segments")
+            }
+            logger.info(summary.complete ? "backfill complete" : "backfill stopped; run again to resume", metadata: [
+                "items": "\(summary.items)", "dead_lettered": "\(summary.deadLettered)",
+                "seconds": "\(String(format: "%.1f", summary.seconds))",
+            ])
+            print("backfill \(summary.complete ? "complete" : "interrupted (resumable)"): \(summary.items) items written, "
+                + "\(summary.deadLettered) dead-lettered, \(String(format: "%.1f", summary.seconds)) s")
+        } catch {
+            FileHandleStderr.write("ferry backfill: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
 }
 
 struct StreamCommand: ParsableCommand {
