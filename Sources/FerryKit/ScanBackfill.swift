@@ -17,7 +17,7 @@ public final class ScanBackfill: Sendable {
     public let counters = ReplicationCounters()
     let tracker = UnitTracker()
     let stopping = Atomic<Bool>(false)
-    let progress: Mutex<BackfillProgress>
+    public let progress: Mutex<BackfillProgress>
     let sourceTable: String
     public let totalSegments: Int
 

@@ -15,7 +15,28 @@ struct RunCommand: ParsableCommand {
             so a restart continues where it stopped.
             """)
     @OptionGroup var options: ConfigOptions
-    func run() throws { try notYet("run", issue: 4) }
+    @Flag(help: "Enable the source table's stream (NEW_AND_OLD_IMAGES) when it has none.")
+    var enableStream = false
+    @Flag(help: "Create the target table first (as ferry create-table does).")
+    var createTable = false
+    func run() throws {
+        let config = try options.load([.stream])
+        FerryLogHandler.bootstrap(config.log)
+        let logger = Logger(label: "ferry.run")
+        let signals = SignalTrap()
+        var runOptions = RunRunner.Options()
+        runOptions.enableStream = enableStream
+        runOptions.createTable = createTable
+        let services: Services
+        do {
+            services = try Services(config: config)
+        } catch {
+            FileHandleStderr.write("ferry run: \(error)\n")
+            throw ExitCode(1)
+        }
+        let code = RunRunner(config: config, services: services, logger: logger, options: runOptions).run(signals: signals)
+        if code != 0 { throw ExitCode(code) }
+    }
 }
 
 struct CreateTableCommand: ParsableCommand {
