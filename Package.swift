@@ -57,7 +57,9 @@ let package = Package(
             path: "Benchmarks/FerryBench"),
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(
+            name: "ReplicationTests",
+            dependencies: ["Replication", "StreamStandIn", "AWSClient", "DynamoModel", "LoopbackServer"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
