@@ -96,7 +96,7 @@ final class StreamHarness {
 
     static func logger() -> Logger {
         if ProcessInfo.processInfo.environment["FERRY_TEST_LOG"] != nil {
-            var logger = Logger(label: "ferry.test", factory: StreamLogHandler.standardError)
+            var logger = Logger(label: "ferry.test") { StreamLogHandler.standardError(label: $0) }
             logger.logLevel = .debug
             return logger
         }
@@ -131,6 +131,11 @@ final class StreamHarness {
     /// Source and target compared item by item.
     func comparison() throws -> StandInTableComparison {
         try standIn.compareTables(Self.source, Self.target)
+    }
+
+    /// How the target differs from the source, for failure messages.
+    var differences: String {
+        (try? comparison()).map { "\($0)" } ?? "(tables unreadable)"
     }
 
     /// Polls every 50 ms until `condition` holds or `timeout` passes.
@@ -200,7 +205,7 @@ final class ReplicatorRun: Sendable {
     init(replicator: StreamReplicator, counters: ReplicationCounters, target: AlternatorTarget, pool: WriterPoolOptions) {
         self.replicator = replicator
         self.counters = counters
-        DispatchQueue(label: "ferry.test.replicator").async { [result, done] in
+        DispatchQueue(label: "ferry.test.replicator").async { [self] in
             let outcome = replicator.run(target: target, poolOptions: pool)
             result.withLock { $0 = outcome }
             done.signal()
