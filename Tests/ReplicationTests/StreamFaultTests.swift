@@ -155,13 +155,13 @@ final class StreamFaultTests: XCTestCase {
         let reset = s.inject(StandInFault(.resetConnection, on: [.getRecords], trigger: .times(2), skipFirst: 25))
         let closed = s.inject(StandInFault(.closeConnection, on: [.getRecords], trigger: .times(2), skipFirst: 40))
         let expected = [(throttled, 3), (failed, 3), (reset, 2), (closed, 2)]
-        try h.put((0..<90).map { streamItem("k\($0 % 45)", v: $0 / 45 + 1) })
+        try h.put((0..<90).map { streamItem(spreadKey($0 % 45), v: $0 / 45 + 1) })
         let run = try h.start()
-        try h.put((0..<45).filter { $0 % 4 == 0 }.map { streamItem("k\($0)", v: 3) })
-        try h.delete((0..<45).filter { $0 % 9 == 0 }.map { "k\($0)" })
+        try h.put((0..<45).filter { $0 % 4 == 0 }.map { streamItem(spreadKey($0), v: 3) })
+        try h.delete((0..<45).filter { $0 % 9 == 0 }.map { spreadKey($0) })
         // Idle polling goes on, so every fault gets its turn.
         XCTAssertTrue(h.eventually { expected.allSatisfy { s.firedCount($0.0) == $0.1 } })
-        try h.put((0..<45).filter { $0 % 5 == 1 }.map { streamItem("k\($0)", v: 4) })
+        try h.put((0..<45).filter { $0 % 5 == 1 }.map { streamItem(spreadKey($0), v: 4) })
         try h.waitForTargetToEqualSource()
         XCTAssertEqual(run.stop(), .stopped)
 
@@ -171,7 +171,11 @@ final class StreamFaultTests: XCTestCase {
         XCTAssertEqual(s.firedCount(closed), 2)
         let retries = h.clientRetries.snapshot
         XCTAssertGreaterThanOrEqual(retries.throttlingRetries, 3)
-        XCTAssertGreaterThanOrEqual(retries.transientRetries, 7)
+        // libcurl itself resends a request whose reused connection died
+        // before any answer, so dropped connections need not show here.
+        XCTAssertGreaterThanOrEqual(retries.transientRetries, 3, "the 500s")
+        XCTAssertGreaterThan(retries.recovered, 0)
+        XCTAssertTrue(retries.gaveUp.isEmpty, "\(retries.gaveUp)")
         let total = try h.standIn.shards(table: StreamHarness.source).reduce(0) { $0 + $1.recordCount }
         XCTAssertEqual(run.counters.snapshot.read, total, "every record read once")
     }
@@ -192,10 +196,10 @@ final class StreamFaultTests: XCTestCase {
         var round = 0
         repeat {
             round += 1
-            try h.put((0..<50).map { streamItem("k\($0)", v: round) })
+            try h.put((0..<50).map { streamItem(spreadKey($0), v: round) })
             try h.waitForTargetToEqualSource()
         } while !expected.allSatisfy({ s.firedCount($0.0) == $0.1 }) && round < 10
-        try h.delete((0..<50).filter { $0 % 6 == 0 }.map { "k\($0)" })
+        try h.delete((0..<50).filter { $0 % 6 == 0 }.map { spreadKey($0) })
         try h.waitForTargetToEqualSource()
         XCTAssertEqual(run.stop(), .stopped)
 
@@ -206,10 +210,12 @@ final class StreamFaultTests: XCTestCase {
         XCTAssertEqual(s.firedCount(closed), 2)
         let totals = run.counters.snapshot
         XCTAssertGreaterThanOrEqual(totals.throttles, 12, "throttling answers and UnprocessedItems")
-        XCTAssertGreaterThanOrEqual(totals.retries, 8, "5xx answers and dropped connections")
+        // libcurl itself resends a request whose reused connection died
+        // before any answer, so not every dropped connection reaches the lane.
+        XCTAssertGreaterThanOrEqual(totals.retries, 4, "5xx answers (and dropped connections)")
         XCTAssertEqual(totals.deadLettered, 0)
         for k in (0..<50) where k % 6 != 0 {
-            let versions = try h.targetVersions(of: "k\(k)")
+            let versions = try h.targetVersions(of: spreadKey(k))
             XCTAssertEqual(versions.last, round)
             XCTAssertEqual(versions, versions.sorted(), "k\(k) applied out of order: \(versions)")
         }

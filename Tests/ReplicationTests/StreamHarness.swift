@@ -236,3 +236,9 @@ func streamItem(_ pk: String, v: Int, _ more: Item = [:]) -> Item {
     item["v"] = .n(String(v))
     return item
 }
+
+/// Key number `i` for tests with several shards. The stand-in routes keys
+/// to shards by the high bits of a 64-bit FNV-1a hash, which barely move
+/// when only the last byte of a short key changes ("k1", "k2", …); the
+/// suffix spreads the keys over the shards.
+func spreadKey(_ i: Int) -> String { "k\(i)-hashed" }

@@ -114,14 +114,14 @@ final class StreamMappingTests: XCTestCase {
     func testKeysOnlyStream_readsEachChangedItemFromTheSource_andReplicatesPutsAndDeletes() throws {
         let h = try StreamHarness(shards: 2, view: .keysOnly)
         defer { h.close() }
-        try h.put((0..<30).map { streamItem("k\($0)", v: 1, ["payload": .s(String(repeating: "x", count: $0))]) })
-        try h.put((0..<30).filter { $0 % 3 == 0 }.map { streamItem("k\($0)", v: 2) })
-        try h.delete((0..<30).filter { $0 % 5 == 0 }.map { "k\($0)" })
+        try h.put((0..<30).map { streamItem(spreadKey($0), v: 1, ["payload": .s(String(repeating: "x", count: $0))]) })
+        try h.put((0..<30).filter { $0 % 3 == 0 }.map { streamItem(spreadKey($0), v: 2) })
+        try h.delete((0..<30).filter { $0 % 5 == 0 }.map { spreadKey($0) })
         let run = try h.start()
         try h.waitForTargetToEqualSource()
-        try h.put((30..<40).map { streamItem("k\($0)", v: 1) })
-        try h.put([streamItem("k1", v: 3, ["b": .bool(true)])])
-        try h.delete(["k2", "k31"])
+        try h.put((30..<40).map { streamItem(spreadKey($0), v: 1) })
+        try h.put([streamItem(spreadKey(1), v: 3, ["b": .bool(true)])])
+        try h.delete([spreadKey(2), spreadKey(31)])
         try h.waitForTargetToEqualSource()
         XCTAssertEqual(run.stop(), .stopped)
 

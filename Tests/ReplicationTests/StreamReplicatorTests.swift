@@ -29,18 +29,18 @@ final class StreamReplicatorTests: XCTestCase {
         let h = try StreamHarness(shards: 4)
         defer { h.close() }
         // Before the start: inserts, then modifies and removes of some keys.
-        try h.put((0..<40).map { streamItem("k\($0)", v: 1, ["tag": .s("first")]) })
-        try h.put(stride(from: 0, to: 40, by: 3).map { streamItem("k\($0)", v: 2) })
-        try h.delete(stride(from: 0, to: 40, by: 5).map { "k\($0)" })
+        try h.put((0..<40).map { streamItem(spreadKey($0), v: 1, ["tag": .s("first")]) })
+        try h.put(stride(from: 0, to: 40, by: 3).map { streamItem(spreadKey($0), v: 2) })
+        try h.delete(stride(from: 0, to: 40, by: 5).map { spreadKey($0) })
 
         let run = try h.start()
         // While it runs: new keys, more modifies (with nested values), removes, re-inserts.
-        try h.put((40..<60).map { streamItem("k\($0)", v: 1) })
+        try h.put((40..<60).map { streamItem(spreadKey($0), v: 1) })
         try h.put(stride(from: 1, to: 60, by: 4).map {
-            streamItem("k\($0)", v: 3, ["list": .l([.n("1.50"), .s("x")]), "map": .m(["n": .null, "b": .bool(true)])])
+            streamItem(spreadKey($0), v: 3, ["list": .l([.n("1.50"), .s("x")]), "map": .m(["n": .null, "b": .bool(true)])])
         })
-        try h.delete(stride(from: 2, to: 60, by: 7).map { "k\($0)" })
-        try h.put([streamItem("k0", v: 9), streamItem("k5", v: 9)])  // removed before, inserted again
+        try h.delete(stride(from: 2, to: 60, by: 7).map { spreadKey($0) })
+        try h.put([streamItem(spreadKey(0), v: 9), streamItem(spreadKey(5), v: 9)])  // removed before, inserted again
 
         try h.waitForTargetToEqualSource()
         XCTAssertEqual(run.stop(), .stopped)
@@ -88,7 +88,7 @@ final class StreamReplicatorTests: XCTestCase {
         // A slow GetRecords: a child read at the same time as its parent
         // would interleave its later versions with the parent's earlier ones.
         h.standIn.inject(StandInFault(.delay(seconds: 0.005), on: [.getRecords]))
-        let keys = (0..<8).map { "k\($0)" }
+        let keys = (0..<8).map { spreadKey($0) }
         let parent = try h.standIn.openShardIDs(table: StreamHarness.source)[0]
         for v in 1...5 { try h.put(keys.map { streamItem($0, v: v) }) }
         let children = try h.standIn.splitShard(parent)
@@ -98,6 +98,8 @@ final class StreamReplicatorTests: XCTestCase {
         try h.waitForTargetToEqualSource()
 
         // Split a child while it is being read; its keys' later versions go to grandchildren.
+        let byChild = try Set(keys.map { try h.standIn.shardID(forKey: ["pk": .s($0)], table: StreamHarness.source) })
+        XCTAssertEqual(byChild, Set(children), "the keys should land in both children")
         let busiest = try Dictionary(grouping: keys) { try h.standIn.shardID(forKey: ["pk": .s($0)], table: StreamHarness.source) }
             .max { $0.value.count < $1.value.count }!.key
         XCTAssertTrue(children.contains(busiest))
@@ -158,7 +160,7 @@ final class StreamReplicatorTests: XCTestCase {
         let h = try StreamHarness(shards: 2)
         defer { h.close() }
         let slow = h.standIn.inject(StandInFault(.delay(seconds: 0.03), on: [.getRecords]))
-        try h.put((0..<120).map { streamItem("k\($0 % 40)", v: $0 / 40 + 1) })
+        try h.put((0..<120).map { streamItem(spreadKey($0 % 40), v: $0 / 40 + 1) })
         let run = try h.start()
 
         // Mid-backlog: every iterator the readers hold stops working.
@@ -166,14 +168,14 @@ final class StreamReplicatorTests: XCTestCase {
         XCTAssertLessThan(run.counters.snapshot.read, 120, "the readers should still be in the backlog")
         h.standIn.expireAllIterators()
         let injected = h.standIn.inject(.expiredIterator(times: 4, skipFirst: 3))
-        try h.put((0..<40).map { streamItem("k\($0)", v: 4) })
+        try h.put((0..<40).map { streamItem(spreadKey($0), v: 4) })
         try h.waitForTargetToEqualSource()
         h.standIn.removeFault(slow)
 
         // Iterators grow old (the stand-in's clock moves past the 15-minute limit).
         h.standIn.advanceClock(by: 16 * 60)
-        try h.put((0..<40).map { streamItem("k\($0)", v: 5) })
-        try h.delete(["k1", "k2"])
+        try h.put((0..<40).map { streamItem(spreadKey($0), v: 5) })
+        try h.delete([spreadKey(1), spreadKey(2)])
         try h.waitForTargetToEqualSource()
         XCTAssertEqual(run.stop(), .stopped)
 
@@ -184,7 +186,7 @@ final class StreamReplicatorTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(h.standIn.requestCount(.getShardIterator), shards.count + 6,
                                     "iterators were renewed")
         for k in 0..<40 where k != 1 && k != 2 {
-            let versions = try h.targetVersions(of: "k\(k)")
+            let versions = try h.targetVersions(of: spreadKey(k))
             XCTAssertEqual(versions.last, 5)
             XCTAssertTrue(zip(versions, versions.dropFirst()).allSatisfy { $0 < $1 }, "k\(k): \(versions)")
         }
@@ -196,9 +198,10 @@ final class StreamReplicatorTests: XCTestCase {
     func testRestart_fromTheCheckpoint_readsOnlyNewRecords_andReappliesNothing() throws {
         let h = try StreamHarness(shards: 2)
         defer { h.close() }
-        try h.put((0..<30).map { streamItem("k\($0)", v: 1) })
-        try h.put((0..<10).map { streamItem("k\($0)", v: 2) })
-        try h.delete(["k25", "k26", "k27"])
+        try h.put((0..<30).map { streamItem(spreadKey($0), v: 1) })
+        try h.put((0..<10).map { streamItem(spreadKey($0), v: 2) })
+        try h.delete([spreadKey(25), spreadKey(26), spreadKey(27)])
+        XCTAssertTrue(try h.standIn.shards(table: StreamHarness.source).allSatisfy { $0.recordCount > 0 })
         let first = try h.start()
         try h.waitForTargetToEqualSource()
         XCTAssertEqual(first.stop(), .stopped)
@@ -209,9 +212,9 @@ final class StreamReplicatorTests: XCTestCase {
         let writesBefore = try h.standIn.appliedWrites(table: StreamHarness.target).count
 
         // While Ferry is down.
-        try h.put((30..<40).map { streamItem("k\($0)", v: 1) })
-        try h.put((0..<5).map { streamItem("k\($0)", v: 3) })
-        try h.delete(["k10", "k11"])
+        try h.put((30..<40).map { streamItem(spreadKey($0), v: 1) })
+        try h.put((0..<5).map { streamItem(spreadKey($0), v: 3) })
+        try h.delete([spreadKey(10), spreadKey(11)])
         let newRecords = try totalRecords(h) - recordsBefore
         XCTAssertEqual(newRecords, 17)
 
@@ -221,12 +224,12 @@ final class StreamReplicatorTests: XCTestCase {
 
         XCTAssertEqual(second.counters.snapshot.read, newRecords, "only records after the checkpoint are read")
         let later = try h.standIn.appliedWrites(table: StreamHarness.target).dropFirst(writesBefore)
-        let touched = Set((30..<40).map { "k\($0)" } + (0..<5).map { "k\($0)" } + ["k10", "k11"])
+        let touched = Set((30..<40).map { spreadKey($0) } + (0..<5).map { spreadKey($0) } + [spreadKey(10), spreadKey(11)])
         let rewritten = Set(later.compactMap { $0.key["pk"]?.stringValue })
         XCTAssertTrue(rewritten.isSubset(of: touched), "re-applied: \(rewritten.subtracting(touched).sorted())")
         XCTAssertLessThanOrEqual(later.count, newRecords)
         for k in 12..<25 {
-            XCTAssertEqual(try h.targetVersions(of: "k\(k)"), [1], "k\(k) written again after the restart")
+            XCTAssertEqual(try h.targetVersions(of: spreadKey(k)), [1], "k\(k) written again after the restart")
         }
         let after = try XCTUnwrap(h.checkpoint())
         XCTAssertEqual(after.shards.compactMapValues(\.sequence), try lastSequences(h))
