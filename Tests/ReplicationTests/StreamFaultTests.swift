@@ -224,6 +224,29 @@ final class StreamFaultTests: XCTestCase {
         XCTAssertEqual(status.totals.retries, totals.retries)
     }
 
+    func testStop_whileTheTargetIsDown_endsWithinTheDrainDeadline_andTheUnappliedRecordsAreReadAgainOnRestart() throws {
+        let h = try StreamHarness(shards: 1)
+        defer { h.close() }
+        let shard = try h.standIn.openShardIDs(table: StreamHarness.source)[0]
+        try h.put((0..<20).map { streamItem("k\($0)", v: 1) })
+        let down = h.standIn.inject(StandInFault(.internalError, on: [.batchWriteItem]))
+        let run = try h.start(h.options { $0.drainDeadline = 0.5 },
+                              pool: h.poolOptions { $0.lanes = 1; $0.batchSize = 1; $0.laneCapacity = 1 })
+        // The lane retries its first write; the reader waits on the full lane.
+        XCTAssertTrue(h.eventually { h.standIn.firedCount(down) >= 5 && run.counters.snapshot.read == 7 })
+        let started = monotonicSeconds()
+        XCTAssertEqual(run.stop(), .stopped)
+        XCTAssertLessThan(monotonicSeconds() - started, 7, "the drain deadline bounds the shutdown")
+        XCTAssertEqual(try h.standIn.itemCount(table: StreamHarness.target), 0)
+        XCTAssertNil(try h.checkpoint()?.shards[shard]?.sequence, "nothing was applied, so nothing is checkpointed")
+
+        h.standIn.removeFault(down)
+        let again = try h.start()
+        try h.waitForTargetToEqualSource()
+        XCTAssertEqual(again.stop(), .stopped)
+        XCTAssertEqual(again.counters.snapshot.read, 20)
+    }
+
     // MARK: - 6. Dead letters
 
     func testItemsTheTargetRefuses_goToTheDeadLetterFile_theRestIsApplied_andTheShardMovesOn() throws {
