@@ -132,4 +132,18 @@ final class StreamMappingTests: XCTestCase {
         XCTAssertTrue(try h.comparison().isIdentical)
         XCTAssertGreaterThan(run.counters.snapshot.deleted, 0)
     }
+
+    func testKeysOnlyStream_whenReadingTheSourceIsThrottled_retriesInsteadOfFailing() throws {
+        let h = try StreamHarness(shards: 1, view: .keysOnly)
+        defer { h.close() }
+        // More throttling in a row than the client retries.
+        let throttled = h.standIn.inject(.throttling(on: [.getItem], times: 6, skipFirst: 3))
+        try h.put((0..<20).map { streamItem("k\($0)", v: 1) })
+        let run = try h.start()
+        try h.waitForTargetToEqualSource()
+        XCTAssertEqual(run.stop(), .stopped)
+        XCTAssertEqual(h.standIn.firedCount(throttled), 6)
+        XCTAssertGreaterThan(h.clientRetries.snapshot.gaveUp[.attemptsExhausted] ?? 0, 0,
+                             "the client gave up at least once; the reader went on")
+    }
 }

@@ -193,6 +193,51 @@ final class StreamReplicatorTests: XCTestCase {
         XCTAssertEqual(try h.status()?.lastError, nil)
     }
 
+    /// A shard read from LATEST has no sequence number to renew its
+    /// iterator after until its first record: renewing at LATEST again
+    /// would skip what was written in between.
+    func testExpiredIterator_beforeTheFirstRecordOfAShardStartedAtLatest_losesNothing() throws {
+        let h = try StreamHarness(shards: 1)
+        defer { h.close() }
+        try h.put((0..<5).map { streamItem("old\($0)", v: 1) })   // before the start: not replicated
+        let run = try h.start(h.options { $0.startPosition = .latest })
+        XCTAssertTrue(h.eventually { h.standIn.requestCount(.getRecords) >= 3 }, "the reader polls the idle shard")
+        // The reader's next poll finds its iterator expired; the records are already there.
+        h.standIn.inject(.expiredIterator(times: 1))
+        try h.put((0..<10).map { streamItem("new\($0)", v: 1) })
+        XCTAssertTrue(h.eventually {
+            (0..<10).allSatisfy { (try? h.standIn.item(table: StreamHarness.target, key: ["pk": .s("new\($0)")])) != nil }
+        }, "records written while the iterator was renewed were skipped")
+        XCTAssertEqual(run.stop(), .stopped)
+    }
+
+    /// After an outage longer than the stream's retention the checkpoint
+    /// cannot be trusted: that is a gap before anything is read.
+    func testCheckpointOlderThanTheRetention_isAGap_unlessSkipTrimmedGapsIsSet() throws {
+        let h = try StreamHarness(shards: 1)
+        defer { h.close() }
+        let shard = try h.standIn.openShardIDs(table: StreamHarness.source)[0]
+        try h.put((0..<5).map { streamItem("k\($0)", v: 1) })
+        let first = try h.start()
+        try h.waitForTargetToEqualSource()
+        XCTAssertEqual(first.stop(), .stopped)
+        let saved = try XCTUnwrap(h.checkpoint()?.shards[shard]?.sequence)
+        try h.put((5..<10).map { streamItem("k\($0)", v: 1) })
+        usleep(300_000)
+
+        let second = try h.start(h.options { $0.retention = 0.2 })
+        let outcome = try XCTUnwrap(second.outcome(within: 10))
+        guard case .gap = outcome else { return XCTFail("expected a gap, got \(outcome)") }
+        XCTAssertEqual(try h.status()?.gaps.map(\.afterSequence), [saved.digits])
+        XCTAssertEqual(second.counters.snapshot.read, 0)
+
+        let third = try h.start(h.options { $0.retention = 0.2; $0.skipTrimmedGaps = true })
+        try h.waitForTargetToEqualSource()
+        XCTAssertEqual(third.stop(), .stopped)
+        XCTAssertEqual(try h.status()?.gaps.map(\.skipped), [true])
+        XCTAssertEqual(third.counters.snapshot.read, 5, "it goes on from the checkpoint")
+    }
+
     // MARK: - 7. Restart
 
     func testRestart_fromTheCheckpoint_readsOnlyNewRecords_andReappliesNothing() throws {
