@@ -223,15 +223,23 @@ final class StreamReplicatorTests: XCTestCase {
         XCTAssertEqual(first.stop(), .stopped)
         let saved = try XCTUnwrap(h.checkpoint()?.shards[shard]?.sequence)
         try h.put((5..<10).map { streamItem("k\($0)", v: 1) })
-        usleep(300_000)
+        // The checkpoint stores whole seconds: a retention above one second
+        // tells a renewed checkpoint from an old one.
+        usleep(1_300_000)
 
-        let second = try h.start(h.options { $0.retention = 0.2 })
+        let second = try h.start(h.options { $0.retention = 1.2 })
         let outcome = try XCTUnwrap(second.outcome(within: 10))
         guard case .gap = outcome else { return XCTFail("expected a gap, got \(outcome)") }
         XCTAssertEqual(try h.status()?.gaps.map(\.afterSequence), [saved.digits])
         XCTAssertEqual(second.counters.snapshot.read, 0)
+        XCTAssertEqual(try h.checkpoint()?.shards[shard]?.sequence, saved)
 
-        let third = try h.start(h.options { $0.retention = 0.2; $0.skipTrimmedGaps = true })
+        // Started again as it was (a service manager's restart): still a gap.
+        let again = try h.start(h.options { $0.retention = 1.2 })
+        let outcomeAgain = try XCTUnwrap(again.outcome(within: 10))
+        guard case .gap = outcomeAgain else { return XCTFail("the restart hid the gap: \(outcomeAgain)") }
+
+        let third = try h.start(h.options { $0.retention = 1.2; $0.skipTrimmedGaps = true })
         try h.waitForTargetToEqualSource()
         XCTAssertEqual(third.stop(), .stopped)
         XCTAssertEqual(try h.status()?.gaps.map(\.skipped), [true])
