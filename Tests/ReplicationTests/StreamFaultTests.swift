@@ -247,6 +247,24 @@ final class StreamFaultTests: XCTestCase {
         XCTAssertEqual(again.counters.snapshot.read, 20)
     }
 
+    func testMissingTargetTable_failsTheRun_reportsWhy_andCheckpointsNothingUnapplied() throws {
+        let h = try StreamHarness(shards: 1)
+        defer { h.close() }
+        let shard = try h.standIn.openShardIDs(table: StreamHarness.source)[0]
+        try h.standIn.deleteTable(StreamHarness.target)
+        try h.put((0..<10).map { streamItem("k\($0)", v: 1) })
+        let run = try h.start()
+        let outcome = try XCTUnwrap(run.outcome(within: 10), "a refused write must end the run by itself")
+        guard case .failed(let why) = outcome else { return XCTFail("expected a failure, got \(outcome)") }
+        XCTAssertTrue(why.contains("ResourceNotFoundException"), why)
+        let status = try XCTUnwrap(h.status())
+        XCTAssertEqual(status.phase, .failed)
+        XCTAssertEqual(status.lastError, why)
+        XCTAssertNil(try h.checkpoint()?.shards[shard]?.sequence)
+        XCTAssertEqual(run.counters.snapshot.deadLettered, 0, "a missing table is not the items' fault")
+        XCTAssertEqual(try h.deadLetters().count, 0)
+    }
+
     // MARK: - 6. Dead letters
 
     func testItemsTheTargetRefuses_goToTheDeadLetterFile_theRestIsApplied_andTheShardMovesOn() throws {

@@ -290,4 +290,38 @@ final class StreamReplicatorTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(try XCTUnwrap(after.shards[id]?.sequence), sequence)
         }
     }
+
+    func testRestart_inTheMiddleOfAParent_resumesItFromTheCheckpoint_beforeItsChildren() throws {
+        let h = try StreamHarness(shards: 1)
+        defer { h.close() }
+        let keys = (0..<8).map { spreadKey($0) }
+        let parent = try h.standIn.openShardIDs(table: StreamHarness.source)[0]
+        for v in 1...5 { try h.put(keys.map { streamItem($0, v: v) }) }
+        let children = try h.standIn.splitShard(parent)
+        for v in 6...10 { try h.put(keys.map { streamItem($0, v: v) }) }
+        let total = try totalRecords(h)
+
+        let slow = h.standIn.inject(StandInFault(.delay(seconds: 0.02), on: [.getRecords]))
+        let first = try h.start(h.options { $0.getRecordsLimit = 3 })
+        XCTAssertTrue(h.eventually { first.counters.snapshot.read >= 9 })
+        XCTAssertEqual(first.stop(), .stopped)
+        let readFirst = first.counters.snapshot.read
+        XCTAssertLessThan(readFirst, 40, "stopped while the parent was still being read")
+        let saved = try XCTUnwrap(h.checkpoint())
+        XCTAssertEqual(saved.shards[parent]?.finished, false)
+        XCTAssertNotNil(saved.shards[parent]?.sequence)
+        for child in children { XCTAssertNil(saved.shards[child], "a child was started before its parent was drained") }
+
+        h.standIn.removeFault(slow)
+        let second = try h.start()
+        try h.waitForTargetToEqualSource()
+        XCTAssertEqual(second.stop(), .stopped)
+        XCTAssertEqual(readFirst + second.counters.snapshot.read, total, "each record read once over both runs")
+        for key in keys {
+            let versions = try h.targetVersions(of: key)
+            XCTAssertEqual(versions.last, 10)
+            XCTAssertTrue(zip(versions, versions.dropFirst()).allSatisfy { $0 < $1 }, "\(key): \(versions)")
+        }
+        XCTAssertEqual(try h.checkpoint()?.shards[parent]?.finished, true)
+    }
 }
