@@ -59,7 +59,9 @@ let package = Package(
             exclude: []),
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(
+            name: "ReplicationTests",
+            dependencies: ["Replication", "StreamStandIn", "AWSClient", "DynamoModel", "LoopbackServer"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(

@@ -46,6 +46,14 @@ final class BoundedQueue<Element: Sendable>: Sendable {
         items.signal()
     }
 
+    /// Adds `element` if room comes before `deadline`; false when it did not.
+    func put(_ element: Element, until deadline: DispatchTime) -> Bool {
+        guard spaces.wait(timeout: deadline) == .success else { return false }
+        ring.withLock { $0.push(element) }
+        items.signal()
+        return true
+    }
+
     /// The oldest element, waiting until `deadline`; nil when none came.
     func take(until deadline: DispatchTime = .distantFuture) -> Element? {
         guard items.wait(timeout: deadline) == .success else { return nil }

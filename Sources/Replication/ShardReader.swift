@@ -26,6 +26,11 @@ struct ShardReader: Sendable {
             if iterator == nil {
                 do {
                     iterator = try replicator.streams.getShardIterator(arn: options.streamArn, shardId: shard, position: position)
+                    // A LATEST iterator names no record. Renewing it at LATEST
+                    // before the first record is read would skip whatever was
+                    // written in between; renew from the trim horizon instead
+                    // (an ordered replay, as after a restart).
+                    if position == .latest { position = .trimHorizon }
                 } catch {
                     guard handle(error, during: "GetShardIterator", position: &position, failures: &failures) else { return }
                     continue
@@ -105,12 +110,25 @@ struct ShardReader: Sendable {
                 replicator.finish(.failed("the stream carries no new images and the source table is unknown"))
                 return false
             }
-            do {
-                let item = try source.getItem(table: table, key: key.attributes, consistentRead: true)
-                replicator.pool.submit(replicator.mapper.change(forCurrent: item, key: key, origin: origin))
-            } catch {
-                replicator.finish(.failed("reading the current item from \(table) failed: \(error)"))
-                return false
+            var failures = 0
+            while true {
+                do {
+                    let item = try source.getItem(table: table, key: key.attributes, consistentRead: true)
+                    replicator.pool.submit(replicator.mapper.change(forCurrent: item, key: key, origin: origin))
+                    break
+                } catch {
+                    if error.retryClass == .terminal {
+                        replicator.finish(.failed("reading the current item from \(table) failed: \(error)"))
+                        return false
+                    }
+                    // Throttled or unavailable after the client's own retries:
+                    // keep trying, more slowly, as for GetRecords. A stop leaves
+                    // the record unacknowledged, to be read again on restart.
+                    failures += 1
+                    replicator.noteError("reading the current item from \(table): \(error) (attempt \(failures))")
+                    sleep(min(Double(failures), 10))
+                    if replicator.isStopping { return false }
+                }
             }
         }
         return true

@@ -166,7 +166,13 @@ public final class StreamReplicator: Sendable {
         if let fatal = pool.fatalError, outcome == .stopped || outcome == nil {
             state.withLock { $0.outcome = .failed(fatal.description); $0.lastError = fatal.description }
         }
-        saveCheckpoint(force: true)
+        // Rewriting an unchanged checkpoint renews its age, which keeps an
+        // idle stream from looking stale on the next start; after a gap it
+        // would hide that same staleness from the next start (a service
+        // manager's restart), so an unchanged checkpoint stays as it was.
+        var endedAtGap = false
+        if case .gap? = outcome { endedAtGap = true }
+        saveCheckpoint(force: !endedAtGap)
         let result = outcome ?? .stopped
         state.withLock { $0.phase = result == .stopped ? .stopped : .failed }
         writeStatus()

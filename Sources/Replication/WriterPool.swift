@@ -82,9 +82,14 @@ public final class WriterPool: Sendable {
     /// acknowledging what they still held (a restart sends it again).
     @discardableResult
     public func drain(deadline: DispatchTime) -> Bool {
-        for lane in lanes { lane.inbox.put(.stop) }
-        if group.wait(timeout: deadline) == .success { return true }
+        // A lane stuck retrying (the target is down) with a full inbox has
+        // no room for the stop message: waiting for room would outlast the
+        // deadline, so give up on it there and abort.
+        let late = lanes.filter { !$0.inbox.put(.stop, until: deadline) }
+        if late.isEmpty, group.wait(timeout: deadline) == .success { return true }
         aborting.store(true, ordering: .relaxed)
+        // Aborting lanes drop what they hold, which makes room for the stop.
+        for lane in late { _ = lane.inbox.put(.stop, until: .now() + 5) }
         _ = group.wait(timeout: .now() + 5)
         return false
     }
