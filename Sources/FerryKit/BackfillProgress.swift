@@ -40,7 +40,7 @@ public struct BackfillProgress: Sendable, Codable, Equatable {
         guard let bytes = try AtomicFile.read(path) else { return nil }
         let progress: BackfillProgress
         do {
-            progress = try decoder.decode(BackfillProgress.self, from: Data(bytes))
+            progress = try StateJSON.decoder.decode(BackfillProgress.self, from: Data(bytes))
         } catch {
             throw SetupError("backfill progress file \(path) is not valid (\(error)); move it away to start the backfill over")
         }
@@ -52,7 +52,7 @@ public struct BackfillProgress: Sendable, Codable, Equatable {
     }
 
     public func save(path: String) throws {
-        try AtomicFile.write(Array(try Self.encoder.encode(self)), to: path)
+        try AtomicFile.write(Array(try StateJSON.encoder.encode(self)), to: path)
     }
 
     static func keyText(_ item: Item?) -> String? {
@@ -63,18 +63,6 @@ public struct BackfillProgress: Sendable, Codable, Equatable {
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
-    private static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }()
-
-    private static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }()
 }
 
 /// Paces reads: at most `rate` units per second over all callers, with a

@@ -50,7 +50,7 @@ public struct FileCheckpointStore: CheckpointStore {
         guard let bytes = try AtomicFile.read(path) else { return nil }
         let checkpoint: Checkpoint
         do {
-            checkpoint = try Self.decoder.decode(Checkpoint.self, from: Data(bytes))
+            checkpoint = try StateJSON.decoder.decode(Checkpoint.self, from: Data(bytes))
         } catch {
             throw CheckpointError(description: "checkpoint file \(path) is not a valid Ferry checkpoint (\(Self.reason(error))); "
                 + "move it away to start over from the configured start position")
@@ -65,7 +65,7 @@ public struct FileCheckpointStore: CheckpointStore {
     public func save(_ checkpoint: Checkpoint) throws {
         var copy = checkpoint
         copy.updatedAt = Date()
-        let data = try Self.encoder.encode(copy)
+        let data = try StateJSON.encoder.encode(copy)
         try AtomicFile.write(Array(data), to: path)
     }
 
@@ -80,18 +80,6 @@ public struct FileCheckpointStore: CheckpointStore {
         return checkpoint
     }
 
-    private static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }()
-
-    private static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }()
 
     static func reason(_ error: Error) -> String {
         switch error {

@@ -58,11 +58,11 @@ public struct StatusReport: Sendable, Codable, Equatable {
     }
 
     public func encoded() throws -> [UInt8] {
-        Array(try Self.encoder.encode(self))
+        Array(try StateJSON.encoder.encode(self))
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> StatusReport {
-        try decoder.decode(StatusReport.self, from: Data(bytes))
+        try StateJSON.decoder.decode(StatusReport.self, from: Data(bytes))
     }
 
     public static func read(path: String) throws -> StatusReport? {
@@ -74,16 +74,4 @@ public struct StatusReport: Sendable, Codable, Equatable {
         try AtomicFile.write(try encoded(), to: path, mode: 0o644)
     }
 
-    private static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }()
-
-    private static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }()
 }
