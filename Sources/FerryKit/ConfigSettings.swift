@@ -64,6 +64,7 @@ enum ConfigSettings {
         required("state.checkpoint") { $0.state.checkpoint = $1 },
         required("state.status") { $0.state.status = $1 },
         required("state.dead_letter") { $0.state.deadLetter = $1 },
+        text("state.metrics") { $0.state.metrics = $1 },
 
         choice("log.level", FerryConfig.LogLevel.self) { $0.log.level = $1 },
         choice("log.format", FerryConfig.LogFormat.self) { $0.log.format = $1 },

@@ -91,6 +91,8 @@ public struct FerryConfig: Sendable, Equatable {
         public var checkpoint = "ferry-checkpoint.json"
         public var status = "ferry-status.json"
         public var deadLetter = "ferry-dead-letter.jsonl"
+        /// Prometheus textfile (node_exporter); nil: none.
+        public var metrics: String?
     }
 
     public enum LogFormat: String, Sendable, Equatable, CaseIterable {

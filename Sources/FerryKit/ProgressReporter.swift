@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Logging
 import Replication
+import Synchronization
 
 /// Shows backfill progress: a live line on a terminal, a log line every
 /// few seconds otherwise; and keeps the status file current.
@@ -15,6 +16,10 @@ public final class ProgressReporter: @unchecked Sendable {
     private let logger: Logger
     private let statusPath: String?
     private let expectedItems: Int?
+    private let latest = Mutex<StatusReport?>(nil)
+
+    /// The last status written, for the metrics file and systemd.
+    public var lastStatus: StatusReport? { latest.withLock { $0 } }
 
     public init(logger: Logger, statusPath: String?, expectedItems: Int?, interactive: Bool = isatty(2) == 1) {
         self.logger = logger
@@ -50,6 +55,7 @@ public final class ProgressReporter: @unchecked Sendable {
         status.totals = totals
         status.backfill = ["items": items, "\(unitName)Done": units.done, unitName: units.total]
         try? status.write(to: statusPath)
+        latest.withLock { $0 = status }
     }
 
     static func duration(_ seconds: Double) -> String {

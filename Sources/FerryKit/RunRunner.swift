@@ -66,8 +66,11 @@ public struct RunRunner: Sendable {
                 let backfill = try ScanBackfill(config: config, services: services, logger: logger)
                 let startedAt = backfill.progress.withLock { $0.startedAt }
                 try checkStreamCovers(streamArn: streamArn, backfillStart: startedAt)
-                signals.onSignal { _ in backfill.stop() }
                 let reporter = ProgressReporter(logger: logger, statusPath: config.state.status, expectedItems: description.itemCount)
+                let pump = StatusPump(metricsPath: config.state.metrics) { reporter.lastStatus }
+                signals.onSignal { _ in pump.stopping(); backfill.stop() }
+                pump.start()
+                defer { pump.cancel() }
                 let summary = try backfill.run(keySchema: keySchema) { progress, totals in
                     reporter.report(items: totals.put, totals: totals,
                                     units: (progress.segments.values.filter(\.done).count, backfill.totalSegments), unitName: "segments")

@@ -83,11 +83,16 @@ public struct StreamRunner: Sendable {
             return Self.exitFailure
         }
         let (replicator, target, pool) = prepared
+        let pump = StatusPump(metricsPath: config.state.metrics) { replicator.statusReport() }
         signals.onSignal { name in
             logger.notice("stopping: draining the lanes and writing the last checkpoint", metadata: ["signal": "\(name)"])
+            pump.stopping()
             replicator.stop()
         }
+        pump.start()
         let outcome = replicator.run(target: target, poolOptions: pool)
+        pump.stopping()
+        if let metrics = config.state.metrics { try? MetricsFile.write(replicator.statusReport(), to: metrics) }
         let totals = replicator.statusReport().totals
         let summary: Logger.Metadata = ["read": "\(totals.read)", "put": "\(totals.put)", "deleted": "\(totals.deleted)",
                                         "dead_lettered": "\(totals.deadLettered)"]

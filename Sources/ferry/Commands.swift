@@ -92,8 +92,11 @@ struct BackfillCommand: ParsableCommand {
             guard let keySchema = source.primaryKey else { throw SetupError("source table reports no key schema") }
             try services.checkTargetTable(keySchema: keySchema)
             let backfill = try ScanBackfill(config: config, services: services, logger: logger)
-            signals.onSignal { _ in backfill.stop() }
             let reporter = ProgressReporter(logger: logger, statusPath: config.state.status, expectedItems: source.itemCount)
+            let pump = StatusPump(metricsPath: config.state.metrics) { reporter.lastStatus }
+            signals.onSignal { _ in pump.stopping(); backfill.stop() }
+            pump.start()
+            defer { pump.cancel() }
             let segments = backfill.totalSegments
             let summary = try backfill.run(keySchema: keySchema) { progress, totals in
                 reporter.report(items: totals.put, totals: totals,

@@ -1,0 +1,52 @@
+import Foundation
+import Replication
+
+/// The status file's numbers in Prometheus text format, written atomically
+/// to a `.prom` file for node_exporter's textfile collector.
+public enum MetricsFile {
+    public static func render(_ r: StatusReport) -> String {
+        var out = ""
+        func metric(_ name: String, _ help: String, _ type: String, _ samples: [(String, Double)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples {
+                out += labels.isEmpty ? "\(name) \(format(value))\n" : "\(name){\(labels)} \(format(value))\n"
+            }
+        }
+        let t = r.totals
+        let phases: [StatusReport.Phase] = [.starting, .creating, .backfilling, .streaming, .draining, .stopped, .failed]
+        metric("ferry_phase", "1 for the phase Ferry is in.", "gauge",
+               phases.map { ("phase=\"\($0.rawValue)\"", $0 == r.phase ? 1 : 0) })
+        metric("ferry_records_read_total", "Stream records read.", "counter", [("", Double(t.read))])
+        metric("ferry_records_applied_total", "Writes acknowledged by the target, by kind.", "counter",
+               [("kind=\"put\"", Double(t.put)), ("kind=\"delete\"", Double(t.deleted)), ("kind=\"update\"", Double(t.updated))])
+        metric("ferry_ttl_deletes_skipped_total", "TTL expirations skipped by policy.", "counter", [("", Double(t.skippedTTL))])
+        metric("ferry_dead_letters_total", "Changes the target refused for good (see the dead-letter file).", "counter",
+               [("", Double(t.deadLettered))])
+        metric("ferry_retries_total", "Retried target writes after errors.", "counter", [("", Double(t.retries))])
+        metric("ferry_throttles_total", "Throttled or partly processed target writes.", "counter", [("", Double(t.throttles))])
+        metric("ferry_lag_seconds", "Age of the oldest change not yet applied (largest over shards).", "gauge", [("", r.lagSeconds)])
+        metric("ferry_shard_lag_seconds", "Per-shard lag.", "gauge",
+               r.shards.map { ("shard=\"\(escape($0.id))\"", $0.lagSeconds) })
+        metric("ferry_shard_records_applied_total", "Per-shard records applied.", "counter",
+               r.shards.map { ("shard=\"\(escape($0.id))\"", Double($0.recordsApplied)) })
+        metric("ferry_gaps", "Gaps (trimmed records) found; not skipped ones stop Ferry.", "gauge", [("", Double(r.gaps.count))])
+        if let backfill = r.backfill {
+            metric("ferry_backfill_progress", "Backfill counters.", "gauge",
+                   backfill.sorted { $0.key < $1.key }.map { ("counter=\"\(escape($0.key))\"", Double($0.value)) })
+        }
+        metric("ferry_status_written_timestamp_seconds", "When this was written.", "gauge", [("", r.writtenAt.timeIntervalSince1970)])
+        return out
+    }
+
+    public static func write(_ r: StatusReport, to path: String) throws {
+        try AtomicFile.write(Array(render(r).utf8), to: path, mode: 0o644)
+    }
+
+    static func format(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+}

@@ -1,0 +1,68 @@
+import Dispatch
+import Foundation
+import Replication
+import Synchronization
+
+/// Once a second: the metrics file, and systemd's READY/STATUS/WATCHDOG
+/// messages, from whatever status report the running command provides.
+public final class StatusPump: Sendable {
+    private let notifier: SystemdNotifier
+    private let metricsPath: String?
+    private let report: @Sendable () -> StatusReport?
+    private let timer: DispatchSourceTimerBox
+    private let readySent = Atomic<Bool>(false)
+
+    public init(notifier: SystemdNotifier = SystemdNotifier(), metricsPath: String?,
+                report: @escaping @Sendable () -> StatusReport?) {
+        self.notifier = notifier
+        self.metricsPath = metricsPath
+        self.report = report
+        let interval = min(1.0, notifier.watchdogInterval ?? 1.0)
+        timer = DispatchSourceTimerBox(interval: interval)
+        timer.setHandler { [weak self] in self?.tick() }
+    }
+
+    public func start() { timer.resume() }
+
+    /// Tells systemd Ferry is stopping, and stops the pump.
+    public func stopping() {
+        notifier.stopping()
+        timer.cancel()
+    }
+
+    /// Stops the pump without telling systemd anything (a phase ended).
+    public func cancel() { timer.cancel() }
+
+    func tick() {
+        if notifier.watchdogInterval != nil { notifier.watchdog() }
+        guard let r = report() else { return }
+        if let metricsPath { try? MetricsFile.write(r, to: metricsPath) }
+        guard notifier.isActive else { return }
+        let text: String
+        switch r.phase {
+        case .streaming: text = String(format: "streaming, lag %.1f s, %d records applied", r.lagSeconds, r.totals.put + r.totals.deleted + r.totals.updated)
+        case .backfilling: text = "backfilling, \(r.backfill?["items"] ?? r.totals.put) items written"
+        default: text = r.phase.rawValue
+        }
+        if (r.phase == .streaming || r.phase == .backfilling), !readySent.exchange(true, ordering: .relaxed) {
+            notifier.ready(status: text)
+        } else {
+            notifier.status(text)
+        }
+    }
+}
+
+/// A repeating Dispatch timer (`@unchecked`: the source is set up in init
+/// and only resumed or cancelled afterwards).
+final class DispatchSourceTimerBox: @unchecked Sendable {
+    private let source: DispatchSourceTimer
+
+    init(interval: Double) {
+        source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ferry.status-pump"))
+        source.schedule(deadline: .now() + min(interval, 0.2), repeating: interval)
+    }
+
+    func setHandler(_ body: @escaping @Sendable () -> Void) { source.setEventHandler(handler: body) }
+    func resume() { source.resume() }
+    func cancel() { source.cancel() }
+}
