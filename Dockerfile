@@ -3,7 +3,9 @@
 #                    --env-file ferry.env ferry run --config /etc/ferry/ferry.yaml
 # The build stage runs the same steps as scripts/build.sh.
 
-FROM swift:6.1-bookworm AS build
+FROM swift:6.3-bookworm AS build
+# Unpinned on purpose: Debian stable only ships security fixes.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config \
@@ -17,11 +19,13 @@ RUN swift build -c release --product ferry --static-swift-stdlib \
  && install -m 0755 .build/release/ferry /usr/local/bin/ferry
 
 FROM debian:bookworm-slim
+# hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcurl4 libssl3 zlib1g ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/ferry --shell /usr/sbin/nologin ferry \
+ && groupadd --system --gid 10001 ferry \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/ferry --shell /usr/sbin/nologin ferry \
  && mkdir -p /var/lib/ferry /etc/ferry \
  && chown ferry:ferry /var/lib/ferry
 COPY --from=build /usr/local/bin/ferry /usr/local/bin/ferry
@@ -31,7 +35,7 @@ ENV FERRY_STATE_CHECKPOINT=/var/lib/ferry/checkpoint.json \
     FERRY_STATE_BACKFILL=/var/lib/ferry/backfill.json \
     FERRY_STATE_DEAD_LETTER=/var/lib/ferry/dead-letter.jsonl \
     FERRY_LOG_FORMAT=json
-USER ferry
+USER 10001:10001
 WORKDIR /var/lib/ferry
 VOLUME ["/var/lib/ferry"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
