@@ -35,6 +35,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Replication", dependencies: ["AWSClient", "DynamoModel"]),
+        // Reads DynamoDB exports to S3 (manifests, gzip JSON-lines data files).
+        .target(name: "Backfill", dependencies: ["CZlib", "CCrypto", "AWSClient", "DynamoModel"]),
         .target(
             name: "FerryKit",
             dependencies: [
@@ -60,6 +62,7 @@ let package = Package(
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(name: "BackfillTests", dependencies: ["Backfill", "AWSClient", "DynamoModel", "CZlib"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
