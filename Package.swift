@@ -35,10 +35,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Replication", dependencies: ["AWSClient", "DynamoModel"]),
+        // Reads DynamoDB exports to S3 (manifests, gzip JSON-lines data files).
+        .target(name: "Backfill", dependencies: ["CZlib", "CCrypto", "AWSClient", "DynamoModel"]),
         .target(
             name: "FerryKit",
             dependencies: [
-                "AWSClient", "DynamoModel", "Replication",
+                "AWSClient", "DynamoModel", "Replication", "Backfill",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(
             name: "ReplicationTests",
             dependencies: ["Replication", "StreamStandIn", "AWSClient", "DynamoModel", "LoopbackServer"]),
+        .testTarget(name: "BackfillTests", dependencies: ["Backfill", "AWSClient", "DynamoModel", "CZlib"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
