@@ -45,6 +45,17 @@ public final class UnitTracker: Sendable {
         }
     }
 
+    /// Registers record number `number` of the unit (numbers rise, gaps
+    /// allowed: an export file's blank lines hold no record).
+    public func issue(_ unit: String, number: Int) -> Change.Origin {
+        units.withLock { u in
+            let seq = SequenceNumber(String(number))!
+            u[unit, default: Unit(watermark: Watermark())].issued = number
+            _ = u[unit]!.watermark.issue(seq)
+            return Change.Origin(source: unit, sequence: seq)
+        }
+    }
+
     /// Marks that the records handed out so far end a page whose
     /// continuation is `key` (nil: the unit has no more pages).
     public func markPage(_ unit: String, continuation key: Item?) {

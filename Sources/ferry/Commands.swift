@@ -81,7 +81,6 @@ struct BackfillCommand: ParsableCommand {
         guard scan != !export.isEmpty else {
             throw ValidationError("give either --scan or --export <location> (one or more, applied in order)")
         }
-        guard scan else { try notYet("backfill --export", issue: 4) }
         let config = try options.load([.source, .target])
         FerryLogHandler.bootstrap(config.log)
         let logger = Logger(label: "ferry.backfill")
@@ -91,21 +90,8 @@ struct BackfillCommand: ParsableCommand {
             let source = try services.source.describeTable(config.source.table!)
             guard let keySchema = source.primaryKey else { throw SetupError("source table reports no key schema") }
             try services.checkTargetTable(keySchema: keySchema)
-            let backfill = try ScanBackfill(config: config, services: services, logger: logger)
-            let reporter = ProgressReporter(logger: logger, statusPath: config.state.status, expectedItems: source.itemCount)
-            let pump = StatusPump(metricsPath: config.state.metrics) { reporter.lastStatus }
-            signals.onSignal { _ in pump.stopping(); backfill.stop() }
-            pump.start()
-            defer { pump.cancel() }
-            let segments = backfill.totalSegments
-            let summary = try backfill.run(keySchema: keySchema) { progress, totals in
-                reporter.report(items: totals.put, totals: totals,
-                                units: (progress.segments.values.filter(\.done).count, segments), unitName: "segments")
-            }
-            logger.info(summary.complete ? "backfill complete" : "backfill stopped; run again to resume", metadata: [
-                "items": "\(summary.items)", "dead_lettered": "\(summary.deadLettered)",
-                "seconds": "\(String(format: "%.1f", summary.seconds))",
-            ])
+            let summary = try BackfillDriver(config: config, services: services, logger: logger)
+                .run(exports: export, keySchema: keySchema, expectedItems: source.itemCount, signals: signals)
             print("backfill \(summary.complete ? "complete" : "interrupted (resumable)"): \(summary.items) items written, "
                 + "\(summary.deadLettered) dead-lettered, \(String(format: "%.1f", summary.seconds)) s")
         } catch {
