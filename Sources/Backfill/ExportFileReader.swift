@@ -19,9 +19,11 @@ import DynamoModel
 /// only at the end of the file, so `read` may throw `.checksumMismatch`,
 /// `.itemCountMismatch` or `.truncatedData` after every record was handed
 /// out. The caller must not mark the file done before `read` returns
-/// normally; records already applied are harmless (a put of the full item
-/// and a delete by key are idempotent), and a later run resumes with
-/// `skipLines`.
+/// normally. Records already applied are harmless (a put of the full item
+/// and a delete by key are idempotent): after a crash or a storage failure
+/// a later run resumes with `skipLines` set to the last line whose record
+/// the target acknowledged; a checksum or count mismatch needs a sound copy
+/// of the file, or a new export.
 public struct ExportFileReader: Sendable {
     /// Longest line accepted (see ``GzipLineReader/init(fileName:maxLineBytes:outputChunkSize:)``).
     public var maxLineBytes: Int
