@@ -19,16 +19,26 @@ import DynamoModel
 /// only at the end of the file, so `read` may throw `.checksumMismatch`,
 /// `.itemCountMismatch` or `.truncatedData` after every record was handed
 /// out. The caller must not mark the file done before `read` returns
-/// normally; records already applied are harmless (a put of the full item
-/// and a delete by key are idempotent), and a later run resumes with
-/// `skipLines`.
+/// normally. Records already applied are harmless (a put of the full item
+/// and a delete by key are idempotent): after a crash or a storage failure
+/// a later run resumes with `skipLines` set to the last line whose record
+/// the target acknowledged; a checksum or count mismatch needs a sound copy
+/// of the file, or a new export.
 public struct ExportFileReader: Sendable {
     /// Longest line accepted (see ``GzipLineReader/init(fileName:maxLineBytes:outputChunkSize:)``).
     public var maxLineBytes: Int
+    /// How often a file is read again from its start after a storage
+    /// failure (a connection reset an hour into a large object). S3Client
+    /// retries only failures before the first byte; after that the gzip
+    /// stream cannot be picked up mid-way, so the file is read again,
+    /// checksummed and counted from the start, and records are handed out
+    /// from the first line not handed out before.
+    public var restartsAfterStorageFailure: Int
 
-    /// A reader with the given line limit.
-    public init(maxLineBytes: Int = 16 << 20) {
+    /// A reader with the given line limit and restarts.
+    public init(maxLineBytes: Int = 16 << 20, restartsAfterStorageFailure: Int = 2) {
         self.maxLineBytes = maxLineBytes
+        self.restartsAfterStorageFailure = restartsAfterStorageFailure
     }
 
     /// What one read saw.
@@ -61,30 +71,53 @@ public struct ExportFileReader: Sendable {
     ///   is one: `.fileMissing`, `.storageFailed`, `.corruptData`,
     ///   `.truncatedData`, `.lineTooLong`, `.invalidLine`,
     ///   `.checksumMismatch`, `.itemCountMismatch`, `.resumeBeyondEnd`.
+    ///   `.storageFailed` only after ``restartsAfterStorageFailure`` restarts.
     ///   An error thrown by `onRecord` is passed through unchanged and ends
     ///   the read.
     @discardableResult
     public func read(file: DataFile, storage: any ExportStorage, keySchema: KeySchema, skipLines: Int = 0,
                      onRecord: (_ lineNumber: Int, _ record: ExportRecord, _ key: ItemKey) throws -> Void) throws -> Summary {
+        var progress = Progress(handOutAfter: skipLines)
+        var restarts = 0
+        while true {
+            do {
+                return try readOnce(file, storage, keySchema, skipLines, &progress, onRecord)
+            } catch {
+                let storageFailed = (error as? ExportError)?.code == .storageFailed
+                guard storageFailed, restarts < restartsAfterStorageFailure else { throw error }
+                restarts += 1
+            }
+        }
+    }
+
+    /// What survives a restart: the last line handed out, so none is handed out twice.
+    private struct Progress {
+        var handOutAfter: Int
+        var handedOut = 0
+    }
+
+    private func readOnce(_ file: DataFile, _ storage: any ExportStorage, _ keySchema: KeySchema, _ skipLines: Int,
+                          _ progress: inout Progress,
+                          _ onRecord: (Int, ExportRecord, ItemKey) throws -> Void) throws -> Summary {
         let name = storage.location(of: file.key)
         let md5 = MD5Hasher()
         let lines = try GzipLineReader(fileName: name, maxLineBytes: maxLineBytes)
         var items = 0
-        var handedOut = 0
 
         func handle(_ lineNumber: Int, _ bytes: UnsafeRawBufferPointer) throws {
             // Export writers end each line with "\n"; a stray blank line
             // (say, from a hand-made copy) holds no item.
             guard !Self.isBlank(bytes) else { return }
             items += 1
-            guard lineNumber > skipLines else { return }
+            guard lineNumber > progress.handOutAfter else { return }
             let parsed: (record: ExportRecord, key: ItemKey)
             do {
                 parsed = try ExportRecord.parse(line: Array(bytes), type: file.exportType, keySchema: keySchema)
             } catch {
                 throw (error as? ExportError)?.located(file: name, line: lineNumber) ?? error
             }
-            handedOut += 1
+            progress.handOutAfter = lineNumber
+            progress.handedOut += 1
             try onRecord(lineNumber, parsed.record, parsed.key)
         }
 
@@ -111,7 +144,7 @@ public struct ExportFileReader: Sendable {
                 the checkpoint belongs to another file or export
                 """, file: name)
         }
-        return Summary(items: items, recordsHandedOut: handedOut, lines: lines.linesRead,
+        return Summary(items: items, recordsHandedOut: progress.handedOut, lines: lines.linesRead,
                        compressedBytes: lines.compressedBytes, md5Checksum: checksum)
     }
 

@@ -259,4 +259,59 @@ final class ExportFileReaderTests: XCTestCase {
         try ExportFileReader().read(file: manifest.files[0], storage: storage, keySchema: schema) { line, _, _ in lines.append(line) }
         XCTAssertEqual(lines, [1, 4])
     }
+
+    /// Fails the first `failures` reads after `afterChunks` chunks, as a
+    /// connection reset mid-object would.
+    final class FlakyStorage: ExportStorage, @unchecked Sendable {
+        // Used by one test thread only.
+        let inner: LocalExportStorage
+        var failures: Int
+        let afterChunks: Int
+        var streams = 0
+
+        init(_ inner: LocalExportStorage, failures: Int, afterChunks: Int) {
+            self.inner = inner
+            self.failures = failures
+            self.afterChunks = afterChunks
+        }
+
+        func location(of key: String) -> String { inner.location(of: key) }
+        func readAll(_ key: String, maxBytes: Int) throws -> [UInt8] { try inner.readAll(key, maxBytes: maxBytes) }
+        func stream(_ key: String, onChunk: (UnsafeRawBufferPointer) throws -> Void) throws {
+            streams += 1
+            var chunks = 0
+            try inner.stream(key) { chunk in
+                if failures > 0 && chunks == afterChunks {
+                    failures -= 1
+                    throw ExportError(.storageFailed, "connection reset", file: location(of: key))
+                }
+                chunks += 1
+                try onChunk(chunk)
+            }
+        }
+    }
+
+    func testStorageFailureMidFile_restartsTheFile_handingOutEachLineOnce() throws {
+        var fixture = ExportFixture()
+        fixture.addDataFile("a", lines: (0..<2000).map(ExportFixture.fullLine))
+        fixture.finish()
+        let root = try fixture.writeToTemporaryDirectory()
+        let manifest = try ExportManifest.load(from: LocalExportStorage(root: root), exportId: fixture.exportId)
+        let flaky = FlakyStorage(LocalExportStorage(root: root, chunkSize: 4096), failures: 2, afterChunks: 5)
+        var lines: [Int] = []
+        let summary = try ExportFileReader().read(file: manifest.files[0], storage: flaky, keySchema: schema, skipLines: 3) { line, _, _ in
+            lines.append(line)
+        }
+        XCTAssertEqual(flaky.streams, 3)
+        XCTAssertEqual(lines, Array(4...2000))
+        XCTAssertEqual(summary.recordsHandedOut, 1997)
+        XCTAssertEqual(summary.items, 2000)
+
+        let broken = FlakyStorage(LocalExportStorage(root: root, chunkSize: 4096), failures: 10, afterChunks: 5)
+        XCTAssertThrowsError(try ExportFileReader(restartsAfterStorageFailure: 1).read(
+            file: manifest.files[0], storage: broken, keySchema: schema) { _, _, _ in }) { error in
+            XCTAssertEqual((error as? ExportError)?.code, .storageFailed)
+        }
+        XCTAssertEqual(broken.streams, 2)
+    }
 }
