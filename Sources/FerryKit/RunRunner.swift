@@ -14,6 +14,8 @@ public struct RunRunner: Sendable {
     public struct Options: Sendable {
         public var enableStream = false
         public var createTable = false
+        /// Export locations to backfill from, in order; empty: a parallel Scan.
+        public var exports: [String] = []
         public init() {}
     }
 
@@ -60,32 +62,24 @@ public struct RunRunner: Sendable {
             try services.checkTargetTable(keySchema: keySchema)
 
             // Backfill, unless one finished already.
-            let saved = try BackfillProgress.load(path: config.state.backfill, source: "scan:\(table)")
+            let source = options.exports.isEmpty ? "scan:\(table)" : "export:" + options.exports.joined(separator: ",")
+            let saved = try BackfillProgress.load(path: config.state.backfill, source: source)
+            let snapshotTime = try backfillSnapshotTime(saved: saved)
+            try checkStreamCovers(streamArn: streamArn, backfillStart: snapshotTime)
             if saved?.finished != true {
                 writePhase(.backfilling)
-                let backfill = try ScanBackfill(config: config, services: services, logger: logger)
-                let startedAt = backfill.progress.withLock { $0.startedAt }
-                try checkStreamCovers(streamArn: streamArn, backfillStart: startedAt)
-                let reporter = ProgressReporter(logger: logger, statusPath: config.state.status, expectedItems: description.itemCount)
-                let pump = StatusPump(metricsPath: config.state.metrics) { reporter.lastStatus }
-                signals.onSignal { _ in pump.stopping(); backfill.stop() }
-                pump.start()
-                defer { pump.cancel() }
-                let summary = try backfill.run(keySchema: keySchema) { progress, totals in
-                    reporter.report(items: totals.put, totals: totals,
-                                    units: (progress.segments.values.filter(\.done).count, backfill.totalSegments), unitName: "segments")
-                    if Date().timeIntervalSince(progress.startedAt) > Self.retentionWarning {
-                        logger.warning("the backfill has run for over 20 hours: stream records older than 24 hours are trimmed, and the changes made at its start will be lost if streaming does not start soon")
+                let summary = try BackfillDriver(config: config, services: services, logger: logger)
+                    .run(exports: options.exports, keySchema: keySchema, expectedItems: description.itemCount, signals: signals) { progress in
+                        if Date().timeIntervalSince(snapshotTime) > Self.retentionWarning {
+                            logger.warning("the backfill's snapshot is over 20 hours old: stream records older than 24 hours are trimmed, and changes made since the snapshot will be lost if streaming does not start soon")
+                        }
+                        _ = progress
                     }
-                }
                 guard summary.complete else {
                     logger.notice("stopped during the backfill; run again to resume it")
                     writePhase(.stopped)
                     return 0
                 }
-                logger.info("backfill complete", metadata: ["items": "\(summary.items)", "dead_lettered": "\(summary.deadLettered)"])
-            } else if let saved {
-                try checkStreamCovers(streamArn: streamArn, backfillStart: saved.startedAt)
             }
 
             // Stream from every shard's start: the changes since the snapshot.
@@ -99,6 +93,18 @@ public struct RunRunner: Sendable {
             writePhase(.failed, error: "\(error)")
             return StreamRunner.exitFailure
         }
+    }
+
+    /// When the backfill's data was read: the exports' export time (the
+    /// earliest), or the start of the scan.
+    func backfillSnapshotTime(saved: BackfillProgress?) throws -> Date {
+        guard !options.exports.isEmpty else { return saved?.startedAt ?? Date() }
+        let backfill = try ExportBackfill(config: config, services: services, logger: logger, locations: options.exports)
+        let times = try backfill.manifests().compactMap { $0.2.exportTime ?? $0.2.startTime }
+        guard let earliest = times.min() else {
+            throw SetupError("the export manifests carry no exportTime, so Ferry cannot check that the stream covers them")
+        }
+        return earliest
     }
 
     /// The stream must have existed before the backfill's snapshot, or the

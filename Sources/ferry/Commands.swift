@@ -19,6 +19,8 @@ struct RunCommand: ParsableCommand {
     var enableStream = false
     @Flag(help: "Create the target table first (as ferry create-table does).")
     var createTable = false
+    @Option(help: ArgumentHelp("Backfill from these exports (in order) instead of a parallel Scan.", valueName: "location"))
+    var export: [String] = []
     func run() throws {
         let config = try options.load([.stream])
         FerryLogHandler.bootstrap(config.log)
@@ -27,6 +29,7 @@ struct RunCommand: ParsableCommand {
         var runOptions = RunRunner.Options()
         runOptions.enableStream = enableStream
         runOptions.createTable = createTable
+        runOptions.exports = export
         let services: Services
         do {
             services = try Services(config: config)

@@ -3,6 +3,8 @@ import DynamoModel
 import FerryKit
 import Foundation
 import Replication
+import Logging
+import Backfill
 import XCTest
 
 /// `ferry run` (the binary) from an empty target to streaming, with writes
@@ -73,5 +75,47 @@ final class MotoRunTests: XCTestCase {
         XCTAssertTrue(text.contains("backfill complete"), text.suffix(2000).description)
         let progress = try XCTUnwrap(BackfillProgress.load(path: dir + "/backfill.json", source: "scan:\(table)"))
         XCTAssertTrue(progress.finished)
+    }
+}
+
+final class MotoRunSafetyTests: XCTestCase {
+    /// An export taken before the stream existed leaves a hole: the changes
+    /// between the two are in neither. ferry run refuses.
+    func testExportOlderThanTheStream_isRefused() throws {
+        let url = try MotoStreamTests.motoURL()
+        let dir = NSTemporaryDirectory() + "ferry-run-safety-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let table = "safety-\(UUID().uuidString.prefix(6))"
+        let key = [KeySchemaElement(attributeName: "pk", keyType: "HASH")]
+        let attrs = [AttributeDefinition(attributeName: "pk", attributeType: "S")]
+        _ = try MotoStreamTests.client(url, region: "us-east-1").createTable(
+            TableDescription(tableName: table, keySchema: key, attributeDefinitions: attrs, streamEnabled: true, streamViewType: .newAndOldImages))
+        _ = try MotoStreamTests.client(url, region: "us-west-2").createTable(TableDescription(tableName: table, keySchema: key, attributeDefinitions: attrs))
+        let writer = try ExportWriter(directory: dir + "/bucket", exportId: "01600000000000-old00001",
+                                      exportTime: Date().addingTimeInterval(-3600))
+        try writer.add(item: Array(#"{"pk":{"S":"a"}}"#.utf8))
+        let exportRoot = try writer.finish()
+
+        var config = FerryConfig()
+        config.source.table = table
+        config.source.region = "us-east-1"
+        config.source.endpoint = url
+        config.source.credentials.accessKeyId = "AKIDMOTO"
+        config.source.credentials.secretAccessKey = "moto"
+        config.target.endpoints = [url]
+        config.target.table = table
+        config.target.region = "us-west-2"
+        config.state.backfill = dir + "/backfill.json"
+        config.state.status = dir + "/status.json"
+        config.state.checkpoint = dir + "/checkpoint.json"
+        config.state.deadLetter = dir + "/dead.jsonl"
+        var options = RunRunner.Options()
+        options.exports = [exportRoot]
+        let runner = RunRunner(config: config, services: try Services(config: config, environment: [:]),
+                               logger: Logger(label: "t"), options: options)
+        XCTAssertEqual(runner.run(signals: SignalTrap(signals: [])), StreamRunner.exitFailure)
+        let status = try XCTUnwrap(StatusReport.read(path: dir + "/status.json"))
+        XCTAssertEqual(status.phase, .failed)
+        XCTAssertTrue(status.lastError?.contains("after the backfill started") ?? false, status.lastError ?? "")
     }
 }
