@@ -55,7 +55,7 @@ let package = Package(
         // Release-build benchmarks: swift run -c release ferry-bench
         .executableTarget(
             name: "ferry-bench",
-            dependencies: ["AWSClient", "DynamoModel", "Replication", "StreamStandIn",
+            dependencies: ["AWSClient", "DynamoModel", "Replication", "StreamStandIn", "Backfill", "FerryKit",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/FerryBench",
             exclude: []),

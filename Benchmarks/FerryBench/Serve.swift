@@ -23,7 +23,7 @@ func runServe(steady: Bool) {
         if !steady {
             let records = option("--records").flatMap(Int.init) ?? 400_000
             let itemBytes = option("--item-bytes").flatMap(Int.init) ?? 1024
-            for (i, shard) in shardIDs.enumerated() {
+            for (i, shard) in shardIDs.enumerated() where records > 0 {
                 try source.appendSynthetic(shard: shard, count: records / shardIDs.count, itemBytes: itemBytes,
                                            pattern: StandInSyntheticPattern(keyCount: 5_000, removeEvery: 10, keyPrefix: "s\(i)-"))
             }

@@ -7,6 +7,7 @@ import Foundation
 //   .build/release/ferry-bench micro [--seconds S]      per-item costs of the hot path, one core
 //   .build/release/ferry-bench stream [--records N] [--shards S] [--lambda-records N]
 //   .build/release/ferry-bench lag [--rate R] [--seconds T]
+//   .build/release/ferry-bench backfill [--items N] [--script-items N]
 //   (serve and serve-steady are the loopback source and sink, run as a child process)
 
 let arguments = CommandLine.arguments
@@ -17,6 +18,7 @@ switch mode {
 case "micro": runMicro(seconds: option("--seconds").flatMap(Double.init) ?? 1.0)
 case "stream": runStreamBenchmark()
 case "lag": runLagBenchmark()
+case "backfill": runBackfillBenchmark()
 case "serve", "serve-steady": runServe(steady: mode == "serve-steady")
 default:
     print("unknown mode \(mode): use micro, stream or lag")

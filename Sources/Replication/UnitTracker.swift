@@ -17,6 +17,17 @@ public final class UnitTracker: Sendable {
         var marks: [(end: Int, key: Item?)] = []
         var resumeKey: Item?
         var resumeAt = 0
+
+        /// Moves the resume point over every page whose records are all applied.
+        mutating func advance() {
+            guard !marks.isEmpty else { return }
+            let applied = Int(watermark.checkpoint?.digits ?? "0") ?? 0
+            while let first = marks.first, first.end <= applied {
+                resumeKey = first.key
+                resumeAt = first.end
+                marks.removeFirst()
+            }
+        }
     }
 
     private let units = Mutex<[String: Unit]>([:])
@@ -60,10 +71,10 @@ public final class UnitTracker: Sendable {
     /// continuation is `key` (nil: the unit has no more pages).
     public func markPage(_ unit: String, continuation key: Item?) {
         units.withLock { u in
-            guard var entry = u[unit] else { return }
-            entry.marks.append((entry.issued, key))
-            Self.advance(&entry)
-            u[unit] = entry
+            // Mutate in place: a copy of the entry would copy its watermark.
+            guard let issued = u[unit]?.issued else { return }
+            u[unit]?.marks.append((issued, key))
+            u[unit]?.advance()
         }
     }
 
@@ -76,22 +87,12 @@ public final class UnitTracker: Sendable {
     public func applied(_ origins: [Change.Origin]) {
         units.withLock { u in
             for origin in origins {
-                guard var entry = u[origin.source] else { continue }
-                entry.watermark.acknowledge(origin.sequence)
-                Self.advance(&entry)
-                u[origin.source] = entry
+                u[origin.source]?.watermark.acknowledge(origin.sequence)
+                u[origin.source]?.advance()
             }
         }
     }
 
-    private static func advance(_ entry: inout Unit) {
-        let applied = Int(entry.watermark.checkpoint?.digits ?? "0") ?? 0
-        while let first = entry.marks.first, first.end <= applied {
-            entry.resumeKey = first.key
-            entry.resumeAt = first.end
-            entry.marks.removeFirst()
-        }
-    }
 
     public struct Snapshot: Sendable, Equatable {
         public var applied: Int
