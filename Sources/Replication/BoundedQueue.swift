@@ -62,5 +62,17 @@ final class BoundedQueue<Element: Sendable>: Sendable {
         return element
     }
 
+    /// Up to `limit` of the oldest elements: waits until `deadline` for the
+    /// first, then takes what else is already there without waiting (an
+    /// uncontended semaphore wait is an atomic decrement, no system call).
+    func take(upTo limit: Int, until deadline: DispatchTime) -> [Element] {
+        guard items.wait(timeout: deadline) == .success else { return [] }
+        var n = 1
+        while n < limit && items.wait(timeout: .now()) == .success { n += 1 }
+        let taken = ring.withLock { ring in (0..<n).map { _ in ring.pop() } }
+        for _ in 0..<n { spaces.signal() }
+        return taken
+    }
+
     var count: Int { ring.withLock { $0.count } }
 }

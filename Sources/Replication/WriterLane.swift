@@ -45,39 +45,65 @@ final class WriterLane: Sendable {
     func run(isAborting: @escaping () -> Bool, onFatal: (AWSClientError) -> Void) -> Outcome {
         dispatchPrecondition(condition: .onQueue(queue))
         var batch = Batch(capacity: shared.options.batchSize)
-        var lingerDeadline = DispatchTime.distantFuture
         let linger = UInt64(max(0, shared.options.lingerSeconds) * 1e9)
+        var firstAt = DispatchTime.distantFuture
         while true {
-            let message = inbox.take(until: batch.isEmpty ? .distantFuture : lingerDeadline)
+            // Take what is there in one go (one wake-up for many changes),
+            // waiting only for the first, or until the linger window closes.
+            let room = max(1, shared.options.batchSize - batch.writes.count)
+            let deadline = batch.isEmpty ? DispatchTime.distantFuture : firstAt + .nanoseconds(Int(linger))
+            let messages = inbox.take(upTo: room, until: deadline)
+            var index = 0
             do {
-                switch message {
-                case nil:
+                if messages.isEmpty {
                     try send(&batch, isAborting)
-                case .change(let change)?:
-                    if change.kind == .update {
+                    continue
+                }
+                while index < messages.count {
+                    let message = messages[index]
+                    index += 1
+                    switch message {
+                    case .change(let change):
+                        if change.kind == .update {
+                            try send(&batch, isAborting)
+                            try applyUpdate(change, isAborting)
+                            continue
+                        }
+                        if batch.isEmpty { firstAt = .now() }
+                        if !batch.add(change) {
+                            try send(&batch, isAborting)
+                            firstAt = .now()
+                            _ = batch.add(change)
+                        }
+                        if batch.isFull { try send(&batch, isAborting) }
+                    case .flush(let done):
+                        defer { done.leave() }
                         try send(&batch, isAborting)
-                        try applyUpdate(change, isAborting)
-                        continue
-                    }
-                    if batch.isEmpty { lingerDeadline = .now() + .nanoseconds(Int(linger)) }
-                    if !batch.add(change) {
+                    case .stop:
                         try send(&batch, isAborting)
-                        lingerDeadline = .now() + .nanoseconds(Int(linger))
-                        _ = batch.add(change)
+                        return .stopped
                     }
-                    if batch.isFull { try send(&batch, isAborting) }
-                case .flush(let done)?:
-                    defer { done.leave() }
-                    try send(&batch, isAborting)
-                case .stop?:
-                    try send(&batch, isAborting)
-                    return .stopped
+                }
+                // Let the window fill without waking for every change.
+                if !batch.isEmpty && !batch.isFull {
+                    let end = firstAt + .nanoseconds(Int(linger))
+                    let now = DispatchTime.now()
+                    if now < end { usleepSeconds(Double(end.uptimeNanoseconds - now.uptimeNanoseconds) / 1e9) }
                 }
             } catch {
                 if let fatal = error as? AWSClientError { onFatal(fatal) }
-                // The stop message may be the one in hand; otherwise wait for it.
-                if case .stop? = message { return fatalOutcome(error) }
-                drainWithoutApplying()
+                // Messages of this take not yet handled: answer flushes; a
+                // stop among them (or the one in hand) ends the lane now.
+                var stopped = false
+                if index > 0, case .stop = messages[index - 1] { stopped = true }
+                for message in messages[index...] {
+                    switch message {
+                    case .flush(let done): done.leave()
+                    case .stop: stopped = true
+                    case .change: break
+                    }
+                }
+                if !stopped { drainWithoutApplying() }
                 return fatalOutcome(error)
             }
         }
