@@ -36,16 +36,19 @@ let package = Package(
             ]),
         .target(name: "Replication", dependencies: ["AWSClient", "DynamoModel"]),
         .target(
+            name: "Verify",
+            dependencies: ["AWSClient", "DynamoModel", .product(name: "Logging", package: "swift-log")]),
+        .target(
             name: "FerryKit",
             dependencies: [
-                "AWSClient", "DynamoModel", "Replication",
+                "AWSClient", "DynamoModel", "Replication", "Verify",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "AWSClient", "DynamoModel", "Replication", "FerryKit",
+                "AWSClient", "DynamoModel", "Replication", "FerryKit", "Verify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -53,14 +56,18 @@ let package = Package(
         // Release-build benchmarks: swift run -c release ferry-bench
         .executableTarget(
             name: "ferry-bench",
-            dependencies: ["AWSClient", "DynamoModel", "Replication", "StreamStandIn",
+            dependencies: ["AWSClient", "DynamoModel", "Replication", "StreamStandIn", "Verify",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/FerryBench",
             exclude: []),
 
         .testTarget(name: "DynamoModelTests", dependencies: ["DynamoModel"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
-        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication"]),
+        .testTarget(
+            name: "VerifyTests",
+            dependencies: ["Verify", "AWSClient", "DynamoModel", "StreamStandIn",
+                           .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication", "Verify"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
             name: "AWSClientTests",
