@@ -19,9 +19,10 @@ struct BatchReader: Sendable {
     var maxRounds = 10
     var backoff = Backoff(transientBase: 0.05, throttlingBase: 0.05, cap: 2)
 
-    /// The items found for `keys` (at most 100, all different), by key.
-    func fetch(_ keys: [ItemKey], consistent: Bool, isStopping: () -> Bool) throws(VerifyError) -> [ItemKey: Item] {
-        var found: [ItemKey: Item] = Dictionary(minimumCapacity: keys.count)
+    /// The items found for `keys` (at most 100, all different), as raw
+    /// items by key.
+    func fetchRaw(_ keys: [ItemKey], consistent: Bool, isStopping: () -> Bool) throws(VerifyError) -> [KeyBytes: RawItem] {
+        var found: [KeyBytes: RawItem] = Dictionary(minimumCapacity: keys.count)
         var pending = keys.map(\.attributes)
         var round = 0
         while !pending.isEmpty {
@@ -46,6 +47,18 @@ struct BatchReader: Sendable {
         return found
     }
 
+    /// The items found for `keys`, decoded, by key.
+    func fetch(_ keys: [ItemKey], consistent: Bool, isStopping: () -> Bool) throws(VerifyError) -> [ItemKey: Item] {
+        let raw = try fetchRaw(keys, consistent: consistent, isStopping: isStopping)
+        var found: [ItemKey: Item] = Dictionary(minimumCapacity: raw.count)
+        do {
+            for item in raw.values { found[item.key] = try item.decoded() }
+        } catch {
+            throw .invalidData(side: side, detail: "BatchGetItem: \(error)")
+        }
+        return found
+    }
+
     /// `{"RequestItems":{"<table>":{"Keys":[…],"ConsistentRead":true}}}`
     static func requestBody(table: String, keys: [Item], consistent: Bool) -> [UInt8] {
         var w = DynamoJSONWriter(capacity: 96 + keys.count * 64)
@@ -62,45 +75,61 @@ struct BatchReader: Sendable {
         return w.bytes
     }
 
-    /// Adds the items of a response to `found`; returns the unprocessed keys.
-    private func read(_ response: [UInt8], into found: inout [ItemKey: Item]) throws -> [Item] {
-        let view = try JSONView(response)
-        try view["Responses"]?[table]?.forEachElement { element in
-            let item = try element.readItem()
-            found[try keySchema.key(of: item)] = item
-        }
+    /// Adds the items of a response to `found` (one walk over the
+    /// response); returns the unprocessed keys.
+    private func read(_ response: [UInt8], into found: inout [KeyBytes: RawItem]) throws -> [Item] {
         var unprocessed: [Item] = []
-        try view["UnprocessedKeys"]?[table]?["Keys"]?.forEachElement { unprocessed.append(try $0.readItem()) }
+        try JSONView(response).forEachMember { name, value in
+            if name == "Responses" {
+                try value[table]?.forEachElement { element in
+                    let item = try RawItem(element, keySchema: keySchema)
+                    found[KeyBytes(item.key)] = item
+                }
+            } else if name == "UnprocessedKeys" {
+                try value[table]?["Keys"]?.forEachElement { unprocessed.append(try $0.readItem()) }
+            }
+        }
         return unprocessed
     }
 }
 
-/// One page of a (parallel) Scan, decoded: each item with its key.
+/// One page of a (parallel) Scan: its items, raw.
 struct ScannedPage {
-    var items: [(key: ItemKey, item: Item)]
+    var items: [RawItem]
     var lastEvaluatedKey: Item?
 }
 
 extension DynamoDBClient {
-    /// A Scan page with every item decoded and keyed, errors as ``VerifyError``.
+    /// One page of a Scan, written and read without intermediate trees
+    /// (a single walk over the response); errors as ``VerifyError``.
     func verifyScan(table: String, side: VerifyError.Side, keySchema: KeySchema, segment: Int, totalSegments: Int,
                     start: Item?, limit: Int) throws(VerifyError) -> ScannedPage {
-        let page: ScanPage
+        var w = DynamoJSONWriter(capacity: 256)
+        w.beginObject()
+        w.writeKey("TableName"); w.writeString(table)
+        w.writeKey("Segment"); w.writeInt(segment)
+        w.writeKey("TotalSegments"); w.writeInt(totalSegments)
+        if let start { w.writeKey("ExclusiveStartKey"); w.writeItem(start) }
+        w.writeKey("Limit"); w.writeInt(limit)
+        w.endObject()
+        let response: [UInt8]
         do {
-            page = try scan(table: table, segment: segment, totalSegments: totalSegments, exclusiveStartKey: start, limit: limit)
+            response = try json.call("Scan", body: w.bytes)
         } catch {
             throw .call(side: side, operation: "Scan", error: error)
         }
-        var items: [(key: ItemKey, item: Item)] = []
-        items.reserveCapacity(page.items.count)
+        var page = ScannedPage(items: [], lastEvaluatedKey: nil)
         do {
-            for view in page.items {
-                let item = try view.readItem()
-                items.append((try keySchema.key(of: item), item))
+            try JSONView(response).forEachMember { name, value in
+                if name == "Items" {
+                    try value.forEachElement { page.items.append(try RawItem($0, keySchema: keySchema)) }
+                } else if name == "LastEvaluatedKey" {
+                    page.lastEvaluatedKey = try value.readItem()
+                }
             }
         } catch {
             throw .invalidData(side: side, detail: "Scan: \(error)")
         }
-        return ScannedPage(items: items, lastEvaluatedKey: page.lastEvaluatedKey)
+        return page
     }
 }

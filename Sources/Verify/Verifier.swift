@@ -276,8 +276,8 @@ public final class Verifier: Sendable {
             var index = items.startIndex
             while index < items.endIndex {
                 let chunk = items[index..<min(index + options.batchSize, items.endIndex)]
-                let found = try target.fetch(chunk.map(\.key), consistent: false, isStopping: { isStopping })
-                compare(chunk, found: found, into: &rechecks, worker: worker)
+                let found = try target.fetchRaw(chunk.map(\.key), consistent: false, isStopping: { isStopping })
+                try compare(chunk, found: found, into: &rechecks)
                 index = chunk.endIndex
             }
             try recheckDue(&rechecks, worker: worker)
@@ -298,12 +298,17 @@ public final class Verifier: Sendable {
 
     private func compareKeys(_ keys: [ItemKey], worker: Int) throws(VerifyError) {
         var rechecks = RecheckQueue()
-        let sources = try sourceReader().fetch(keys, consistent: false, isStopping: { isStopping })
-        let found = try targetReader(worker).fetch(keys, consistent: false, isStopping: { isStopping })
+        let sources = try sourceReader().fetchRaw(keys, consistent: false, isStopping: { isStopping })
+        let found = try targetReader(worker).fetchRaw(keys, consistent: false, isStopping: { isStopping })
         var equal = 0
         let due = environment.now() + options.recheckDelay
         for key in keys {
-            if Verdict(source: sources[key], target: found[key]) == .equal {
+            let source = sources[KeyBytes(key)], target = found[KeyBytes(key)]
+            var same = source == nil && target == nil
+            if let source, let target {
+                same = try Self.same(source, target)
+            }
+            if same {
                 equal += 1
             } else {
                 rechecks.add(RecheckQueue.Candidate(key: key, pass: .compare, attempts: 0, due: due))
@@ -318,20 +323,28 @@ public final class Verifier: Sendable {
 
     /// Compares source items with what the target holds for their keys;
     /// queues the differences for a re-check.
-    private func compare(_ chunk: ArraySlice<(key: ItemKey, item: Item)>, found: [ItemKey: Item],
-                         into rechecks: inout RecheckQueue, worker: Int) {
+    private func compare(_ chunk: ArraySlice<RawItem>, found: [KeyBytes: RawItem], into rechecks: inout RecheckQueue) throws(VerifyError) {
         var equal = 0
         let due = environment.now() + options.recheckDelay
-        for (key, item) in chunk {
-            if let other = found[key], item.semanticallyEquals(other) {
+        for item in chunk {
+            if let other = found[KeyBytes(item.key)], try Self.same(item, other) {
                 equal += 1
             } else {
-                rechecks.add(RecheckQueue.Candidate(key: key, pass: .compare, attempts: 0, due: due))
+                rechecks.add(RecheckQueue.Candidate(key: item.key, pass: .compare, attempts: 0, due: due))
             }
         }
         counts.withLock {
             $0.compared += chunk.count
             $0.equal += equal
+        }
+    }
+
+    static func same(_ source: RawItem, _ target: RawItem) throws(VerifyError) -> Bool {
+        do {
+            return try source.semanticallyEquals(target)
+        } catch {
+            let side: VerifyError.Side = (try? source.decoded()) == nil ? .source : .target
+            throw .invalidData(side: side, detail: "an item that is not valid DynamoDB JSON: \(error)")
         }
     }
 
@@ -355,10 +368,10 @@ public final class Verifier: Sendable {
             var index = items.startIndex
             while index < items.endIndex {
                 let chunk = items[index..<min(index + options.batchSize, items.endIndex)]
-                let found = try sourceReader.fetch(chunk.map(\.key), consistent: false, isStopping: { isStopping })
+                let found = try sourceReader.fetchRaw(chunk.map(\.key), consistent: false, isStopping: { isStopping })
                 let due = environment.now() + options.recheckDelay
-                for (key, _) in chunk where found[key] == nil {
-                    rechecks.add(RecheckQueue.Candidate(key: key, pass: .extraItems, attempts: 0, due: due))
+                for item in chunk where found[KeyBytes(item.key)] == nil {
+                    rechecks.add(RecheckQueue.Candidate(key: item.key, pass: .extraItems, attempts: 0, due: due))
                 }
                 counts.withLock { $0.targetItemsChecked += chunk.count }
                 index = chunk.endIndex
