@@ -38,16 +38,19 @@ let package = Package(
         // Reads DynamoDB exports to S3 (manifests, gzip JSON-lines data files).
         .target(name: "Backfill", dependencies: ["CZlib", "CCrypto", "AWSClient", "DynamoModel"]),
         .target(
+            name: "Verify",
+            dependencies: ["AWSClient", "DynamoModel", .product(name: "Logging", package: "swift-log")]),
+        .target(
             name: "FerryKit",
             dependencies: [
-                "AWSClient", "DynamoModel", "Replication", "Backfill",
+                "AWSClient", "DynamoModel", "Replication", "Backfill", "Verify",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "AWSClient", "DynamoModel", "Replication", "FerryKit",
+                "AWSClient", "DynamoModel", "Replication", "FerryKit", "Verify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -55,7 +58,7 @@ let package = Package(
         // Release-build benchmarks: swift run -c release ferry-bench
         .executableTarget(
             name: "ferry-bench",
-            dependencies: ["AWSClient", "DynamoModel", "Replication", "StreamStandIn", "Backfill", "FerryKit",
+            dependencies: ["AWSClient", "DynamoModel", "Replication", "StreamStandIn", "Backfill", "FerryKit", "Verify",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/FerryBench",
             exclude: []),
@@ -65,7 +68,11 @@ let package = Package(
             name: "ReplicationTests",
             dependencies: ["Replication", "StreamStandIn", "AWSClient", "DynamoModel", "LoopbackServer"]),
         .testTarget(name: "BackfillTests", dependencies: ["Backfill", "AWSClient", "DynamoModel", "CZlib"]),
-        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication"]),
+        .testTarget(
+            name: "VerifyTests",
+            dependencies: ["Verify", "AWSClient", "DynamoModel", "StreamStandIn",
+                           .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication", "Verify", "Backfill"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
             name: "AWSClientTests",

@@ -8,7 +8,8 @@ import Foundation
 //   .build/release/ferry-bench stream [--records N] [--shards S] [--lambda-records N]
 //   .build/release/ferry-bench lag [--rate R] [--seconds T]
 //   .build/release/ferry-bench backfill [--items N] [--script-items N]
-//   (serve and serve-steady are the loopback source and sink, run as a child process)
+//   .build/release/ferry-bench verify [--items N] [--segments S]
+//   (serve, serve-steady and serve-verify are the loopback servers, run as a child process)
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
@@ -19,9 +20,11 @@ case "micro": runMicro(seconds: option("--seconds").flatMap(Double.init) ?? 1.0)
 case "stream": runStreamBenchmark()
 case "lag": runLagBenchmark()
 case "backfill": runBackfillBenchmark()
+case "verify": runVerifyBenchmark()
 case "serve", "serve-steady": runServe(steady: mode == "serve-steady")
+case "serve-verify": runServeVerify()
 default:
-    print("unknown mode \(mode): use micro, stream or lag")
+    print("unknown mode \(mode): use micro, stream, lag, backfill or verify")
     exit(2)
 }
 

@@ -85,6 +85,23 @@ public struct FerryConfig: Sendable, Equatable {
         public var parallelFiles = 4
     }
 
+    public struct Verify: Sendable, Equatable {
+        /// Parallel Scan segments of each table; 0 picks four per core.
+        public var segments = 0
+        /// Items read per second from the source (Scan and BatchGetItem); 0: no limit.
+        public var sourceReadsPerSecond = 0
+        /// Items read per second from the target; 0: no limit.
+        public var targetReadsPerSecond = 0
+        /// Wait before each consistent re-read of a difference.
+        public var recheckDelayMilliseconds = 1000
+        /// Consistent re-reads before a difference counts as a mismatch.
+        public var recheckAttempts = 3
+        /// The JSON-lines mismatch report (`--report`).
+        public var report = "ferry-verify-mismatches.jsonl"
+        /// Put the values of differing attributes in the report (never in logs).
+        public var reportValues = false
+    }
+
     public struct State: Sendable, Equatable {
         /// Backfill progress (files and segments done), for resuming.
         public var backfill = "ferry-backfill.json"
@@ -113,6 +130,7 @@ public struct FerryConfig: Sendable, Equatable {
     public var target = Target()
     public var stream = Stream()
     public var backfill = Backfill()
+    public var verify = Verify()
     public var state = State()
     public var log = Log()
 

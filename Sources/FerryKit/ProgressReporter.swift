@@ -6,8 +6,9 @@ import Logging
 import Replication
 import Synchronization
 
-/// Shows backfill progress: a live line on a terminal, a log line every
-/// few seconds otherwise; and keeps the status file current.
+/// Shows the progress of a backfill (or a verification): a live line on a
+/// terminal, a log line every few seconds otherwise; and keeps the status
+/// file current when given one.
 public final class ProgressReporter: @unchecked Sendable {
     // Owned by the thread that calls `report` (the runner's wait loop).
     private let started = Date()
@@ -20,8 +21,12 @@ public final class ProgressReporter: @unchecked Sendable {
 
     /// The last status written, for the metrics file and systemd.
     public var lastStatus: StatusReport? { latest.withLock { $0 } }
+    private let activity: String
 
-    public init(logger: Logger, statusPath: String?, expectedItems: Int?, interactive: Bool = isatty(2) == 1) {
+    /// - Parameter activity: names the log line ("backfill progress").
+    public init(logger: Logger, statusPath: String?, expectedItems: Int?, interactive: Bool = isatty(2) == 1,
+                activity: String = "backfill") {
+        self.activity = activity
         self.logger = logger
         self.statusPath = statusPath
         self.expectedItems = expectedItems
@@ -44,7 +49,7 @@ public final class ProgressReporter: @unchecked Sendable {
             FileHandleStderr.write(line)
         } else if final || Date().timeIntervalSince(lastLog) >= 5 {
             lastLog = Date()
-            logger.info("backfill progress", metadata: [
+            logger.info("\(activity) progress", metadata: [
                 "items": "\(items)", "items_per_second": "\(Int(rate))", "\(unitName)_done": "\(units.done)/\(units.total)",
                 "dead_lettered": "\(totals.deadLettered)", "eta": "\(eta.isEmpty ? "-" : eta)",
             ])

@@ -3,6 +3,7 @@ import FerryKit
 import Foundation
 import Logging
 import Replication
+import Verify
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -137,9 +138,52 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Compare source and target item by item; optionally repair.",
-        discussion: "Exit status: 0 in sync, 1 mismatches remain, 2 the comparison itself failed.")
+        discussion: """
+            Scans the source in parallel segments and fetches the same keys from the target \
+            (BatchGetItem), comparing the way DynamoDB does (numbers by value, sets in any \
+            order); then scans the target for items the source lacks. A difference is read \
+            again, consistently, after verify.recheck_delay_ms before it counts, so changes \
+            still in flight are not reported. Prints a summary and writes every mismatch to \
+            a JSON-lines report.
+            Exit status: 0 in sync, 1 mismatches remain, 2 the comparison itself failed.
+            """)
     @OptionGroup var options: ConfigOptions
-    func run() throws { try notYet("verify", issue: 5) }
+    @Option(help: ArgumentHelp("Compare about N items spread over every segment instead of all.", valueName: "N"))
+    var sample: Int?
+    @Option(help: ArgumentHelp("Compare only these Scan segments, e.g. 3/16, 0-3/16 or 1,5/16 (from 0).", valueName: "segment/total"))
+    var segments: String?
+    @Option(help: ArgumentHelp("Compare only the keys in this file: one DynamoDB JSON key per line (a mismatch report works too).",
+                               valueName: "path"))
+    var keys: String?
+    @Flag(help: "Write the source item to the target (or delete an extra target item) for every mismatch, then check it again.")
+    var repair = false
+    @Option(help: ArgumentHelp("The JSON-lines mismatch report (default: verify.report, ferry-verify-mismatches.jsonl).",
+                               valueName: "path"))
+    var report: String?
+
+    func validate() throws {
+        guard [sample != nil, segments != nil, keys != nil].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give at most one of --sample, --segments and --keys")
+        }
+        if let sample, sample < 1 { throw ValidationError("--sample takes a positive number of items") }
+    }
+
+    func run() throws {
+        let config = try options.load([.source, .target])
+        FerryLogHandler.bootstrap(config.log)
+        let logger = Logger(label: "ferry.verify")
+        let signals = SignalTrap()
+        let services: Services
+        do {
+            services = try Services(config: config)
+        } catch {
+            FileHandleStderr.write("ferry verify: \(error)\n")
+            throw ExitCode(VerifySummary.exitFailed)
+        }
+        let request = VerifyRequest(sample: sample, segments: segments, keysFile: keys, repair: repair, report: report)
+        let code = VerifyRunner(config: config, services: services, logger: logger).run(request, stopOn: signals)
+        if code != 0 { throw ExitCode(code) }
+    }
 }
 
 struct StatusCommand: ParsableCommand {

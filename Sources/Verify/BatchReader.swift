@@ -1,0 +1,135 @@
+import AWSClient
+import DynamoModel
+
+/// Reads items by key from one table with BatchGetItem, the raw way: the
+/// request is written straight from the key attributes and the response is
+/// read from a ``JSONView``, with no intermediate JSON tree.
+///
+/// `UnprocessedKeys` are asked again after a full-jitter backoff: 50 ms
+/// base, doubling per round (ceilings 50, 100, 200 ms, …, capped at 2 s),
+/// for at most `maxRounds` rounds; keys still unprocessed then are a
+/// failure, since a verification must not skip items in silence.
+struct BatchReader: Sendable {
+    let client: DynamoDBClient
+    let table: String
+    let side: VerifyError.Side
+    let keySchema: KeySchema
+    let throttle: (any ReadThrottle)?
+    let environment: RetryEnvironment
+    var maxRounds = 10
+    var backoff = Backoff(transientBase: 0.05, throttlingBase: 0.05, cap: 2)
+
+    /// The items found for `keys` (at most 100, all different), as raw
+    /// items by key.
+    func fetchRaw(_ keys: [ItemKey], consistent: Bool, isStopping: () -> Bool) throws(VerifyError) -> [KeyBytes: RawItem] {
+        var found: [KeyBytes: RawItem] = Dictionary(minimumCapacity: keys.count)
+        var pending = keys.map(\.attributes)
+        var round = 0
+        while !pending.isEmpty {
+            throttle?.take(Double(pending.count), isStopping: isStopping)
+            let body = Self.requestBody(table: table, keys: pending, consistent: consistent)
+            let response: [UInt8]
+            do {
+                response = try client.json.call("BatchGetItem", body: body)
+            } catch {
+                throw .call(side: side, operation: "BatchGetItem", error: error)
+            }
+            do {
+                pending = try read(response, into: &found)
+            } catch {
+                throw .invalidData(side: side, detail: "BatchGetItem: \(error)")
+            }
+            guard !pending.isEmpty else { break }
+            round += 1
+            guard round < maxRounds else { throw .unprocessedKeys(side: side, keys: pending.count, rounds: round) }
+            _ = environment.sleep(backoff.delay(retry: round - 1, for: .throttling, unit: environment.random()))
+        }
+        return found
+    }
+
+    /// The items found for `keys`, decoded, by key.
+    func fetch(_ keys: [ItemKey], consistent: Bool, isStopping: () -> Bool) throws(VerifyError) -> [ItemKey: Item] {
+        let raw = try fetchRaw(keys, consistent: consistent, isStopping: isStopping)
+        var found: [ItemKey: Item] = Dictionary(minimumCapacity: raw.count)
+        do {
+            for item in raw.values { found[item.key] = try item.decoded() }
+        } catch {
+            throw .invalidData(side: side, detail: "BatchGetItem: \(error)")
+        }
+        return found
+    }
+
+    /// `{"RequestItems":{"<table>":{"Keys":[…],"ConsistentRead":true}}}`
+    static func requestBody(table: String, keys: [Item], consistent: Bool) -> [UInt8] {
+        var w = DynamoJSONWriter(capacity: 96 + keys.count * 64)
+        w.beginObject()
+        w.writeKey("RequestItems"); w.beginObject()
+        w.writeKey(table); w.beginObject()
+        w.writeKey("Keys"); w.beginArray()
+        for key in keys { w.writeItem(key) }
+        w.endArray()
+        if consistent { w.writeKey("ConsistentRead"); w.writeBool(true) }
+        w.endObject()
+        w.endObject()
+        w.endObject()
+        return w.bytes
+    }
+
+    /// Adds the items of a response to `found` (one walk over the
+    /// response); returns the unprocessed keys.
+    private func read(_ response: [UInt8], into found: inout [KeyBytes: RawItem]) throws -> [Item] {
+        var unprocessed: [Item] = []
+        try JSONView(response).forEachMember { name, value in
+            if name == "Responses" {
+                try value[table]?.forEachElement { element in
+                    let item = try RawItem(element, keySchema: keySchema)
+                    found[KeyBytes(item.key)] = item
+                }
+            } else if name == "UnprocessedKeys" {
+                try value[table]?["Keys"]?.forEachElement { unprocessed.append(try $0.readItem()) }
+            }
+        }
+        return unprocessed
+    }
+}
+
+/// One page of a (parallel) Scan: its items, raw.
+struct ScannedPage {
+    var items: [RawItem]
+    var lastEvaluatedKey: Item?
+}
+
+extension DynamoDBClient {
+    /// One page of a Scan, written and read without intermediate trees
+    /// (a single walk over the response); errors as ``VerifyError``.
+    func verifyScan(table: String, side: VerifyError.Side, keySchema: KeySchema, segment: Int, totalSegments: Int,
+                    start: Item?, limit: Int) throws(VerifyError) -> ScannedPage {
+        var w = DynamoJSONWriter(capacity: 256)
+        w.beginObject()
+        w.writeKey("TableName"); w.writeString(table)
+        w.writeKey("Segment"); w.writeInt(segment)
+        w.writeKey("TotalSegments"); w.writeInt(totalSegments)
+        if let start { w.writeKey("ExclusiveStartKey"); w.writeItem(start) }
+        w.writeKey("Limit"); w.writeInt(limit)
+        w.endObject()
+        let response: [UInt8]
+        do {
+            response = try json.call("Scan", body: w.bytes)
+        } catch {
+            throw .call(side: side, operation: "Scan", error: error)
+        }
+        var page = ScannedPage(items: [], lastEvaluatedKey: nil)
+        do {
+            try JSONView(response).forEachMember { name, value in
+                if name == "Items" {
+                    try value.forEachElement { page.items.append(try RawItem($0, keySchema: keySchema)) }
+                } else if name == "LastEvaluatedKey" {
+                    page.lastEvaluatedKey = try value.readItem()
+                }
+            }
+        } catch {
+            throw .invalidData(side: side, detail: "Scan: \(error)")
+        }
+        return page
+    }
+}
