@@ -62,6 +62,7 @@ struct ShardReader: Sendable {
                 }
                 guard apply(record, origin: Change.Origin(source: shard, sequence: seq)) else { return }
             }
+            replicator.noteRead(shard: shard, createdAt: page.records.last?.approximateCreationDateTime)
             guard let next = page.nextShardIterator else {
                 replicator.drained(shard: shard)
                 return

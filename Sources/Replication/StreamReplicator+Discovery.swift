@@ -96,6 +96,11 @@ extension StreamReplicator {
         state.withLock { $0.watermarks[shard, default: Watermark()].issue(sequence, createdAt: createdAt) }
     }
 
+    func noteRead(shard: String, createdAt: Double?) {
+        guard let createdAt else { return }
+        state.withLock { $0.stats[shard, default: ShardStats()].lastReadCreatedAt = createdAt }
+    }
+
     func setCaughtUp(shard: String, _ caughtUp: Bool) {
         state.withLock { $0.stats[shard, default: ShardStats()].caughtUp = caughtUp }
     }

@@ -48,8 +48,10 @@ extension StreamReplicator {
                 var lag = 0.0
                 if let oldest = wm?.oldestInFlightCreatedAt {
                     lag = max(0, now.timeIntervalSince1970 - oldest)
-                } else if phase == .reading && !stats.caughtUp && stats.recordsApplied > 0 {
-                    lag = 0  // reading a backlog page; lag shows once records are in flight
+                } else if phase == .reading && !stats.caughtUp, let lastRead = stats.lastReadCreatedAt {
+                    // Between pages of a backlog nothing is in flight, yet
+                    // the shard is behind by at least its last record's age.
+                    lag = max(0, now.timeIntervalSince1970 - lastRead)
                 }
                 maxLag = max(maxLag, lag)
                 report.shards.append(StatusReport.Shard(

@@ -55,6 +55,8 @@ public final class StreamReplicator: Sendable {
         var lastApplied: SequenceNumber?
         var caughtUp = false
         var drained = false
+        /// Creation time of the last record read (seconds since 1970).
+        var lastReadCreatedAt: Double?
     }
 
     struct State: Sendable {

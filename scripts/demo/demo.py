@@ -71,6 +71,17 @@ def setup(url, table, count):
     print(f"  loaded {count} items in {time.time() - start:.0f} s")
 
 
+def wire(value):
+    """boto3 hands binary back as bytes; the export carries base64 text."""
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [wire(v) for v in value]
+    return value
+
+
 def export(url, table, directory):
     """Scans the table and writes FULL-export files as DynamoDB does."""
     db = client(url)
@@ -100,7 +111,7 @@ def export(url, table, directory):
             kwargs["ExclusiveStartKey"] = start
         page = db.scan(**kwargs)
         for it in page["Items"]:
-            lines.append(json.dumps({"Item": it}, ensure_ascii=False, separators=(",", ":")) + "\n")
+            lines.append(json.dumps({"Item": wire(it)}, ensure_ascii=False, separators=(",", ":")) + "\n")
             total += 1
             if len(lines) == 5000:
                 flush()
