@@ -81,8 +81,8 @@ struct BatchReader: Sendable {
         var unprocessed: [Item] = []
         try JSONView(response).forEachMember { name, value in
             if name == "Responses" {
-                try value[table]?.forEachElement { element in
-                    let item = try RawItem(element, keySchema: keySchema)
+                try value[table]?.forEachObjectElement { element, members in
+                    let item = try RawItem(element, members: members, keySchema: keySchema)
                     found[KeyBytes(item.key)] = item
                 }
             } else if name == "UnprocessedKeys" {
@@ -122,7 +122,9 @@ extension DynamoDBClient {
         do {
             try JSONView(response).forEachMember { name, value in
                 if name == "Items" {
-                    try value.forEachElement { page.items.append(try RawItem($0, keySchema: keySchema)) }
+                    try value.forEachObjectElement { element, members in
+                        page.items.append(try RawItem(element, members: members, keySchema: keySchema))
+                    }
                 } else if name == "LastEvaluatedKey" {
                     page.lastEvaluatedKey = try value.readItem()
                 }
