@@ -78,9 +78,33 @@ struct RawItem {
             if Self.sameBytes(buffer, member.valueRange, other.buffer, match.valueRange) { continue }
             let mine = try DynamoJSONReader.readAttributeValue(buffer, range: member.valueRange)
             let theirs = try DynamoJSONReader.readAttributeValue(other.buffer, range: match.valueRange)
-            if !mine.semanticallyEquals(theirs) { return false }
+            if !Self.sameSetMembers(mine, theirs) && !mine.semanticallyEquals(theirs) { return false }
         }
         return true
+    }
+
+    /// Whether two small sets of one type hold members with the same
+    /// bytes, in any order: the common case of a replica that orders sets
+    /// its own way, checked without the hashing and allocations of
+    /// ``AttributeValue/semanticallyEquals(_:)``. A false answer only means
+    /// "ask the full comparison".
+    static func sameSetMembers(_ a: AttributeValue, _ b: AttributeValue) -> Bool {
+        func same(_ x: [String], _ y: [String]) -> Bool {
+            guard x.count == y.count, x.count <= 32 else { return false }
+            func contained(_ p: [String], in q: [String]) -> Bool {
+                p.allSatisfy { member in q.contains { $0.utf8.count == member.utf8.count && $0.utf8.elementsEqual(member.utf8) } }
+            }
+            return contained(x, in: y) && contained(y, in: x)
+        }
+        switch (a, b) {
+        case (.ss(let x), .ss(let y)), (.ns(let x), .ns(let y)):
+            return same(x, y)
+        case (.bs(let x), .bs(let y)):
+            guard x.count == y.count, x.count <= 32 else { return false }
+            return x.allSatisfy { y.contains($0) } && y.allSatisfy { x.contains($0) }
+        default:
+            return false
+        }
     }
 
     static func sameBytes(_ a: [UInt8], _ ra: Range<Int>, _ b: [UInt8], _ rb: Range<Int>) -> Bool {

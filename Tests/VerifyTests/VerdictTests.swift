@@ -110,3 +110,18 @@ final class RawItemTests: XCTestCase {
         XCTAssertThrowsError(try raw(#"[1]"#))
     }
 }
+
+final class SetFastPathTests: XCTestCase {
+    func testSameSetMembers_isOnlyEverTrueWhenTheFullComparisonIs() {
+        let pairs: [(AttributeValue, AttributeValue)] = [
+            (.ss(["a", "b"]), .ss(["b", "a"])), (.ss(["a", "a"]), .ss(["a", "b"])), (.ss(["a"]), .ss(["a", "b"])),
+            (.ns(["1", "2"]), .ns(["2", "1"])), (.ns(["1.0"]), .ns(["1"])), (.bs([[1], [2]]), .bs([[2], [1]])),
+            (.bs([[1]]), .bs([[2]])), (.ss(["é"]), .ss(["e\u{301}"])), (.ss(["x"]), .ns(["1"])),
+        ]
+        for (a, b) in pairs where RawItem.sameSetMembers(a, b) {
+            XCTAssertTrue(a.semanticallyEquals(b), "\(a) vs \(b)")
+        }
+        XCTAssertTrue(RawItem.sameSetMembers(.ss(["a", "b"]), .ss(["b", "a"])))
+        XCTAssertFalse(RawItem.sameSetMembers(.ss(["é"]), .ss(["e\u{301}"])), "bytes, not canonical equivalence")
+    }
+}
