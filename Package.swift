@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
         .testTarget(
             name: "VerifyTests",
-            dependencies: ["Verify", "AWSClient", "DynamoModel", "StreamStandIn",
+            dependencies: ["Verify", "AWSClient", "DynamoModel", "StreamStandIn", "LoopbackServer",
                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication", "Verify"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
