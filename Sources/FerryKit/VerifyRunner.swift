@@ -75,7 +75,6 @@ public struct VerifyRunner: Sendable {
         options.recheckDelay = Double(config.verify.recheckDelayMilliseconds) / 1000
         options.recheckAttempts = config.verify.recheckAttempts
         options.repair = request.repair
-        options.reportValues = config.verify.reportValues
 
         let report = try MismatchReportFile(path: request.report ?? config.verify.report, includeValues: config.verify.reportValues)
         let verifier = Verifier(
