@@ -3,6 +3,7 @@ import DynamoModel
 import Foundation
 import Logging
 import Replication
+import Synchronization
 import Verify
 
 extension ReadPacer: ReadThrottle {}
@@ -85,6 +86,11 @@ public struct VerifyRunner: Sendable {
         return (verifier, report, description)
     }
 
+    static func unitName(_ pass: VerifyProgress.Pass, scope: VerifyScope) -> String {
+        if case .keys = scope { return "key_batches" }
+        return pass == .compare ? "segments" : "target_segments"
+    }
+
     /// Runs to the end; prints the summary on standard output.
     public func run(_ request: VerifyRequest, stopOn signals: SignalTrap? = nil) -> Int32 {
         let prepared: (Verifier, MismatchReportFile, TableDescription)
@@ -108,12 +114,15 @@ public struct VerifyRunner: Sendable {
         case .segments: expected = nil
         }
         let reporter = ProgressReporter(logger: logger, statusPath: nil, expectedItems: expected, activity: "verify")
+        let last = Mutex<(unitName: String, done: Int, total: Int)>(("segments", 0, 0))
         let summary: VerifySummary
         do {
             summary = try verifier.run { progress in
+                let unitName = Self.unitName(progress.pass, scope: verifier.options.scope)
+                last.withLock { $0 = (unitName, progress.unitsDone, progress.unitsTotal) }
                 reporter.report(items: progress.summary.compared + progress.summary.targetItemsChecked,
                                 totals: ReplicationCounters.Totals(), units: (progress.unitsDone, progress.unitsTotal),
-                                unitName: progress.pass == .compare ? "segments" : "target_segments")
+                                unitName: unitName)
             }
             try report.finish()
         } catch {
@@ -121,8 +130,9 @@ public struct VerifyRunner: Sendable {
             FileHandleStderr.write("ferry verify: the comparison failed: \(error)\n")
             return VerifySummary.exitFailed
         }
+        let units = last.withLock { $0 }
         reporter.report(items: summary.compared + summary.targetItemsChecked, totals: ReplicationCounters.Totals(),
-                        units: (1, 1), unitName: "passes", final: true)
+                        units: (units.done, units.total), unitName: units.unitName, final: true)
         print(summary.render(source: verifier.options.sourceTable, target: verifier.options.targetTable, reportPath: report.path),
               terminator: "")
         return summary.exitCode
