@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "BackfillTests", dependencies: ["Backfill", "AWSClient", "DynamoModel", "CZlib"]),
         .testTarget(
             name: "VerifyTests",
-            dependencies: ["Verify", "AWSClient", "DynamoModel", "StreamStandIn",
+            dependencies: ["Verify", "AWSClient", "DynamoModel", "StreamStandIn", "LoopbackServer",
                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication", "Verify", "Backfill"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),

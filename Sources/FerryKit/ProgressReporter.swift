@@ -49,10 +49,12 @@ public final class ProgressReporter: @unchecked Sendable {
             FileHandleStderr.write(line)
         } else if final || Date().timeIntervalSince(lastLog) >= 5 {
             lastLog = Date()
-            logger.info("\(activity) progress", metadata: [
+            var metadata: Logger.Metadata = [
                 "items": "\(items)", "items_per_second": "\(Int(rate))", "\(unitName)_done": "\(units.done)/\(units.total)",
-                "dead_lettered": "\(totals.deadLettered)", "eta": "\(eta.isEmpty ? "-" : eta)",
-            ])
+                "eta": "\(eta.isEmpty ? "-" : eta)",
+            ]
+            if activity == "backfill" { metadata["dead_lettered"] = "\(totals.deadLettered)" }
+            logger.info("\(activity) progress", metadata: metadata)
         }
         guard let statusPath else { return }
         var status = StatusReport(version: FerryBuild.version, pid: getpid(), writtenAt: Date(),

@@ -3,6 +3,7 @@ import DynamoModel
 import Foundation
 import Logging
 import Replication
+import Synchronization
 import Verify
 
 extension ReadPacer: ReadThrottle {}
@@ -75,7 +76,6 @@ public struct VerifyRunner: Sendable {
         options.recheckDelay = Double(config.verify.recheckDelayMilliseconds) / 1000
         options.recheckAttempts = config.verify.recheckAttempts
         options.repair = request.repair
-        options.reportValues = config.verify.reportValues
 
         let report = try MismatchReportFile(path: request.report ?? config.verify.report, includeValues: config.verify.reportValues)
         let verifier = Verifier(
@@ -84,6 +84,11 @@ public struct VerifyRunner: Sendable {
             targetThrottle: config.verify.targetReadsPerSecond > 0 ? ReadPacer(rate: config.verify.targetReadsPerSecond) : nil,
             logger: logger)
         return (verifier, report, description)
+    }
+
+    static func unitName(_ pass: VerifyProgress.Pass, scope: VerifyScope) -> String {
+        if case .keys = scope { return "key_batches" }
+        return pass == .compare ? "segments" : "target_segments"
     }
 
     /// Runs to the end; prints the summary on standard output.
@@ -109,12 +114,15 @@ public struct VerifyRunner: Sendable {
         case .segments: expected = nil
         }
         let reporter = ProgressReporter(logger: logger, statusPath: nil, expectedItems: expected, activity: "verify")
+        let last = Mutex<(unitName: String, done: Int, total: Int)>(("segments", 0, 0))
         let summary: VerifySummary
         do {
             summary = try verifier.run { progress in
+                let unitName = Self.unitName(progress.pass, scope: verifier.options.scope)
+                last.withLock { $0 = (unitName, progress.unitsDone, progress.unitsTotal) }
                 reporter.report(items: progress.summary.compared + progress.summary.targetItemsChecked,
                                 totals: ReplicationCounters.Totals(), units: (progress.unitsDone, progress.unitsTotal),
-                                unitName: progress.pass == .compare ? "segments" : "target_segments")
+                                unitName: unitName)
             }
             try report.finish()
         } catch {
@@ -122,8 +130,9 @@ public struct VerifyRunner: Sendable {
             FileHandleStderr.write("ferry verify: the comparison failed: \(error)\n")
             return VerifySummary.exitFailed
         }
+        let units = last.withLock { $0 }
         reporter.report(items: summary.compared + summary.targetItemsChecked, totals: ReplicationCounters.Totals(),
-                        units: (1, 1), unitName: "passes", final: true)
+                        units: (units.done, units.total), unitName: units.unitName, final: true)
         print(summary.render(source: verifier.options.sourceTable, target: verifier.options.targetTable, reportPath: report.path),
               terminator: "")
         return summary.exitCode

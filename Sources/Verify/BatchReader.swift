@@ -79,16 +79,14 @@ struct BatchReader: Sendable {
     /// response); returns the unprocessed keys.
     private func read(_ response: [UInt8], into found: inout [KeyBytes: RawItem]) throws -> [Item] {
         var unprocessed: [Item] = []
-        try JSONView(response).forEachMember { name, value in
-            if name == "Responses" {
-                try value[table]?.forEachElement { element in
-                    let item = try RawItem(element, keySchema: keySchema)
-                    found[KeyBytes(item.key)] = item
-                }
-            } else if name == "UnprocessedKeys" {
+        try JSONView(response).forEachMember(expanding: ["Responses", table], member: { name, value in
+            if name == "UnprocessedKeys" {
                 try value[table]?["Keys"]?.forEachElement { unprocessed.append(try $0.readItem()) }
             }
-        }
+        }, element: { element, members in
+            let item = try RawItem(element, members: members, keySchema: keySchema)
+            found[KeyBytes(item.key)] = item
+        })
         return unprocessed
     }
 }
@@ -120,13 +118,14 @@ extension DynamoDBClient {
         }
         var page = ScannedPage(items: [], lastEvaluatedKey: nil)
         do {
-            try JSONView(response).forEachMember { name, value in
-                if name == "Items" {
-                    try value.forEachElement { page.items.append(try RawItem($0, keySchema: keySchema)) }
-                } else if name == "LastEvaluatedKey" {
-                    page.lastEvaluatedKey = try value.readItem()
-                }
-            }
+            var items: [RawItem] = []
+            var last: Item?
+            try JSONView(response).forEachMember(expanding: ["Items"], member: { name, value in
+                if name == "LastEvaluatedKey" { last = try value.readItem() }
+            }, element: { element, members in
+                items.append(try RawItem(element, members: members, keySchema: keySchema))
+            })
+            page = ScannedPage(items: items, lastEvaluatedKey: last)
         } catch {
             throw .invalidData(side: side, detail: "Scan: \(error)")
         }

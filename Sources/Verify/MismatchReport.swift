@@ -14,7 +14,7 @@ public protocol MismatchSink: Sendable {
 /// `ferry-verify-mismatches.jsonl`): one ``Mismatch/jsonLine(includeValues:)``
 /// per line, written as found. The file is created (or emptied) at start,
 /// so an empty file is the evidence of a clean run; it is readable by its
-/// owner only (mode 0600) because keys, and with `reportValues` attribute
+/// owner only (mode 0600) because keys, and with `includeValues` attribute
 /// values, are data.
 public final class MismatchReportFile: MismatchSink {
     public let path: String

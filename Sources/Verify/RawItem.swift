@@ -23,10 +23,7 @@ struct KeyBytes: Hashable {
 /// (``AttributeValue/semanticallyEquals(_:)``). The result is the same as
 /// comparing fully decoded items, at a fraction of the allocations.
 struct RawItem {
-    struct Member {
-        var name: String
-        var range: Range<Int>
-    }
+    typealias Member = JSONView.Member
 
     /// The response the item is in (shared, not copied).
     let buffer: [UInt8]
@@ -37,21 +34,25 @@ struct RawItem {
 
     /// Reads the attributes of the item `view` and decodes its key.
     init(_ view: JSONView, keySchema: KeySchema) throws {
+        var members: [Member] = []
+        members.reserveCapacity(16)
+        view.forEachMember { name, value in members.append(Member(name: name, valueRange: value.rawRange)) }
+        try self.init(view, members: members, keySchema: keySchema)
+    }
+
+    /// An item whose members have been found already
+    /// (``JSONView/forEachObjectElement(_:)``); decodes its key.
+    init(_ view: JSONView, members: [Member], keySchema: KeySchema) throws {
         guard view.kind == .object else { throw DynamoJSONError(.invalidItem, at: view.rawRange.lowerBound, "expected an item object") }
         buffer = view.buffer
         range = view.rawRange
-        var members: [Member] = []
-        members.reserveCapacity(16)
+        self.members = members
         var keyItem = Item(minimumCapacity: 2)
-        view.forEachMember { name, value in
-            members.append(Member(name: name, range: value.rawRange))
-        }
         for member in members where member.name == keySchema.partitionKey || member.name == keySchema.sortKey {
             if keyItem[member.name] == nil {
-                keyItem[member.name] = try DynamoJSONReader.readAttributeValue(view.buffer, range: member.range)
+                keyItem[member.name] = try DynamoJSONReader.readAttributeValue(view.buffer, range: member.valueRange)
             }
         }
-        self.members = members
         key = try keySchema.key(of: keyItem)
     }
 
@@ -74,12 +75,36 @@ struct RawItem {
             } else {
                 return false
             }
-            if Self.sameBytes(buffer, member.range, other.buffer, match.range) { continue }
-            let mine = try DynamoJSONReader.readAttributeValue(buffer, range: member.range)
-            let theirs = try DynamoJSONReader.readAttributeValue(other.buffer, range: match.range)
-            if !mine.semanticallyEquals(theirs) { return false }
+            if Self.sameBytes(buffer, member.valueRange, other.buffer, match.valueRange) { continue }
+            let mine = try DynamoJSONReader.readAttributeValue(buffer, range: member.valueRange)
+            let theirs = try DynamoJSONReader.readAttributeValue(other.buffer, range: match.valueRange)
+            if !Self.sameSetMembers(mine, theirs) && !mine.semanticallyEquals(theirs) { return false }
         }
         return true
+    }
+
+    /// Whether two small sets of one type hold members with the same
+    /// bytes, in any order: the common case of a replica that orders sets
+    /// its own way, checked without the hashing and allocations of
+    /// ``AttributeValue/semanticallyEquals(_:)``. A false answer only means
+    /// "ask the full comparison".
+    static func sameSetMembers(_ a: AttributeValue, _ b: AttributeValue) -> Bool {
+        func same(_ x: [String], _ y: [String]) -> Bool {
+            guard x.count == y.count, x.count <= 32 else { return false }
+            func contained(_ p: [String], in q: [String]) -> Bool {
+                p.allSatisfy { member in q.contains { $0.utf8.count == member.utf8.count && $0.utf8.elementsEqual(member.utf8) } }
+            }
+            return contained(x, in: y) && contained(y, in: x)
+        }
+        switch (a, b) {
+        case (.ss(let x), .ss(let y)), (.ns(let x), .ns(let y)):
+            return same(x, y)
+        case (.bs(let x), .bs(let y)):
+            guard x.count == y.count, x.count <= 32 else { return false }
+            return x.allSatisfy { y.contains($0) } && y.allSatisfy { x.contains($0) }
+        default:
+            return false
+        }
     }
 
     static func sameBytes(_ a: [UInt8], _ ra: Range<Int>, _ b: [UInt8], _ rb: Range<Int>) -> Bool {

@@ -25,8 +25,6 @@ public struct VerifyOptions: Sendable {
     public var repair = false
     /// Scan the target for items the source does not have.
     public var checkExtraItems = true
-    /// Put the values of differing attributes in the mismatch report (never in logs).
-    public var reportValues = false
 
     public init(sourceTable: String, targetTable: String, keySchema: KeySchema) {
         self.sourceTable = sourceTable

@@ -47,20 +47,26 @@ public struct VerifySummary: Sendable, Equatable {
     /// The closing summary: counts only, never keys or values.
     public func render(source: String, target: String, reportPath: String?) -> String {
         let rate = seconds > 0 ? Double(compared + targetItemsChecked) / seconds : 0
-        var rows: [(String, String)] = [
-            ("items compared", Self.grouped(compared)),
-            ("equal", Self.grouped(equal) + (resolvedOnRecheck > 0 ? "  (\(Self.grouped(resolvedOnRecheck)) were in flight and agreed on a re-check)" : "")),
-            ("missing in target", Self.grouped(missingInTarget)),
-            ("extra in target", Self.grouped(extraInTarget) + (targetItemsChecked > 0 ? "  (\(Self.grouped(targetItemsChecked)) target items checked)" : "")),
-            ("different", Self.grouped(different)),
-            ("repaired", Self.grouped(repaired)),
+        let rows: [(String, String, String)] = [
+            ("items compared", Self.grouped(compared), ""),
+            ("equal", Self.grouped(equal),
+             resolvedOnRecheck > 0 ? "\(Self.grouped(resolvedOnRecheck)) were in flight and agreed on a re-check" : ""),
+            ("missing in target", Self.grouped(missingInTarget), ""),
+            ("extra in target", Self.grouped(extraInTarget),
+             targetItemsChecked > 0 ? "\(Self.grouped(targetItemsChecked)) target items looked up in the source" : ""),
+            ("different", Self.grouped(different), ""),
+            ("repaired", Self.grouped(repaired), ""),
         ]
-        rows.append(("duration", Self.seconds(seconds) + (rate > 0 ? "  (\(Self.grouped(Int(rate))) items/s)" : "")))
-        let width = rows.map(\.0.count).max() ?? 0
+        let nameWidth = rows.map(\.0.count).max() ?? 0
+        let numberWidth = rows.map(\.1.count).max() ?? 0
         var text = "ferry verify: \(source) (source) against \(target) (target), \(scope)\n"
-        for (name, value) in rows {
-            text += "  " + name + String(repeating: " ", count: width - name.count + 2) + value + "\n"
+        for (name, number, note) in rows {
+            text += "  " + name + String(repeating: " ", count: nameWidth - name.count + 2)
+                + String(repeating: " ", count: numberWidth - number.count) + number
+                + (note.isEmpty ? "" : "  (\(note))") + "\n"
         }
+        text += "  duration" + String(repeating: " ", count: nameWidth - 8 + 2) + Self.seconds(seconds)
+            + (rate > 0 ? "  (\(Self.grouped(Int(rate))) items/s)" : "") + "\n"
         let report = reportPath.map { " (listed in \($0))" } ?? ""
         switch exitCode {
         case Self.exitInSync:

@@ -75,3 +75,53 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(VerifySummary.grouped(1_234_567), "1,234,567")
     }
 }
+
+final class RawItemTests: XCTestCase {
+    private let schema = KeySchema(partitionKey: "pk", sortKey: "sk")
+
+    private func raw(_ text: String) throws -> RawItem {
+        try RawItem(try JSONView(text), keySchema: schema)
+    }
+
+    /// The raw comparison agrees with comparing decoded items.
+    func testRawComparison_matchesTheDecodedComparison() throws {
+        let base = #"{"pk":{"S":"a"},"sk":{"N":"1"},"n":{"N":"1.50"},"ss":{"SS":["x","y"]},"m":{"M":{"a":{"N":"1"},"b":{"L":[{"S":"q"}]}}}}"#
+        let cases: [(String, Bool)] = [
+            (base, true),
+            (#"{"ss":{"SS":["y","x"]},"m":{"M":{"b":{"L":[{"S":"q"}]},"a":{"N":"1.0"}}},"pk":{"S":"a"},"sk":{"N":"1.0"},"n":{"N":"1.5"}}"#, true),
+            (#"{"pk":{"S":"a"},"sk":{"N":"1"},"n":{"N":"1.51"},"ss":{"SS":["x","y"]},"m":{"M":{"a":{"N":"1"},"b":{"L":[{"S":"q"}]}}}}"#, false),
+            (#"{"pk":{"S":"a"},"sk":{"N":"1"},"n":{"S":"1.50"},"ss":{"SS":["x","y"]},"m":{"M":{"a":{"N":"1"},"b":{"L":[{"S":"q"}]}}}}"#, false),
+            (#"{"pk":{"S":"a"},"sk":{"N":"1"},"n":{"N":"1.50"},"ss":{"SS":["x","y"]}}"#, false),
+            (#"{"pk":{"S":"a"},"sk":{"N":"1"},"n":{"N":"1.50"},"ss":{"SS":["x","y"]},"m":{"M":{"a":{"N":"1"},"b":{"L":[{"S":"r"}]}}}}"#, false),
+            (#"{"pk":{"S":"a"},"sk":{"N":"1"},"n":{"N":"1.50"},"ss":{"SS":["x","y"]},"other":{"M":{"a":{"N":"1"},"b":{"L":[{"S":"q"}]}}}}"#, false),
+        ]
+        let left = try raw(base)
+        for (text, expected) in cases {
+            let right = try raw(text)
+            XCTAssertEqual(try left.semanticallyEquals(right), expected, text)
+            XCTAssertEqual(try right.semanticallyEquals(left), expected, text)
+            XCTAssertEqual(try left.decoded().semanticallyEquals(right.decoded()), expected, text)
+        }
+        XCTAssertEqual(KeyBytes(try raw(cases[1].0).key), KeyBytes(left.key), "1 and 1.0 are one key")
+    }
+
+    func testItemWithoutItsKey_isInvalidData() {
+        XCTAssertThrowsError(try raw(#"{"pk":{"S":"a"}}"#))
+        XCTAssertThrowsError(try raw(#"[1]"#))
+    }
+}
+
+final class SetFastPathTests: XCTestCase {
+    func testSameSetMembers_isOnlyEverTrueWhenTheFullComparisonIs() {
+        let pairs: [(AttributeValue, AttributeValue)] = [
+            (.ss(["a", "b"]), .ss(["b", "a"])), (.ss(["a", "a"]), .ss(["a", "b"])), (.ss(["a"]), .ss(["a", "b"])),
+            (.ns(["1", "2"]), .ns(["2", "1"])), (.ns(["1.0"]), .ns(["1"])), (.bs([[1], [2]]), .bs([[2], [1]])),
+            (.bs([[1]]), .bs([[2]])), (.ss(["é"]), .ss(["e\u{301}"])), (.ss(["x"]), .ns(["1"])),
+        ]
+        for (a, b) in pairs where RawItem.sameSetMembers(a, b) {
+            XCTAssertTrue(a.semanticallyEquals(b), "\(a) vs \(b)")
+        }
+        XCTAssertTrue(RawItem.sameSetMembers(.ss(["a", "b"]), .ss(["b", "a"])))
+        XCTAssertFalse(RawItem.sameSetMembers(.ss(["é"]), .ss(["e\u{301}"])), "bytes, not canonical equivalence")
+    }
+}
