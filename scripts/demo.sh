@@ -109,8 +109,13 @@ echo "writer made: $(cat "$WORK/writer.json")"
 say "Waiting for the lag to reach zero"
 lag_zero=0
 for _ in $(seq 1 240); do
-    lag="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["lagSeconds"])' "$WORK/status.json" 2>/dev/null || echo 1)"
-    if [ "$lag" = "0" ] || [ "$lag" = "0.0" ]; then lag_zero=$((lag_zero + 1)); else lag_zero=0; fi
+    # Caught up: no lag, and every shard being read has found nothing new.
+    caught_up="$(python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+ok = s["lagSeconds"] == 0 and all(sh.get("caughtUp", True) for sh in s["shards"] if sh["state"] == "reading")
+print("yes" if ok else "no")' "$WORK/status.json" 2>/dev/null || echo no)"
+    if [ "$caught_up" = "yes" ]; then lag_zero=$((lag_zero + 1)); else lag_zero=0; fi
     [ "$lag_zero" -ge 3 ] && break
     sleep 1
 done

@@ -17,6 +17,8 @@ public struct StatusReport: Sendable, Codable, Equatable {
         /// Seconds from the oldest unapplied record's creation to now; 0
         /// when the shard is caught up and idle.
         public var lagSeconds: Double
+        /// The shard's last GetRecords came back empty: nothing unread.
+        public var caughtUp: Bool?
     }
 
     /// Changes lost to the target: records trimmed from the stream before

@@ -57,7 +57,8 @@ extension StreamReplicator {
                 report.shards.append(StatusReport.Shard(
                     id: id, parent: s.lineage.descriptors[id]?.parentId, state: phase,
                     lastSequenceApplied: (wm?.checkpoint ?? s.checkpoint.shards[id]?.sequence)?.digits,
-                    recordsApplied: stats.recordsApplied, lagSeconds: lag))
+                    recordsApplied: stats.recordsApplied, lagSeconds: lag,
+                    caughtUp: phase == .reading ? stats.caughtUp : nil))
             }
             report.lagSeconds = maxLag
             return report
