@@ -15,8 +15,7 @@ public struct Watermark: Sendable {
     /// the front are popped into `checkpoint`.
     private var pending: [(seq: SequenceNumber, acked: Bool, createdAt: Double?)] = []
     private var head = 0
-    private var index: [SequenceNumber: Int] = [:]  // seq -> absolute position
-    private var base = 0  // absolute position of pending[0]
+    private var unacknowledged = 0
 
     /// Every record at or below this is applied. nil: nothing yet.
     public private(set) var checkpoint: SequenceNumber?
@@ -24,7 +23,7 @@ public struct Watermark: Sendable {
     public init(checkpoint: SequenceNumber? = nil) { self.checkpoint = checkpoint }
 
     /// Records handed out and not yet acknowledged.
-    public var inFlight: Int { index.count }
+    public var inFlight: Int { unacknowledged }
 
     /// Registers a record about to be handed to a lane. Sequence numbers
     /// must rise; a repeat or an older one (a replay after an iterator was
@@ -33,8 +32,8 @@ public struct Watermark: Sendable {
     ///   1970), for the lag of the oldest record still in flight.
     public mutating func issue(_ seq: SequenceNumber, createdAt: Double? = nil) -> Bool {
         if let last = pending.last?.seq ?? checkpoint, seq <= last { return false }
-        index[seq] = base + pending.count
         pending.append((seq, false, createdAt))
+        unacknowledged += 1
         return true
     }
 
@@ -54,8 +53,16 @@ public struct Watermark: Sendable {
     /// Marks a record as applied by the target; advances the checkpoint over
     /// the longest acknowledged prefix.
     public mutating func acknowledge(_ seq: SequenceNumber) {
-        guard let position = index.removeValue(forKey: seq) else { return }
-        pending[position - base].acked = true
+        // Pending entries are in rising order: find this one by binary
+        // search (cheaper than hashing a 20-odd digit key per record).
+        var low = head, high = pending.count
+        while low < high {
+            let mid = (low + high) / 2
+            if pending[mid].seq < seq { low = mid + 1 } else { high = mid }
+        }
+        guard low < pending.count, pending[low].seq == seq, !pending[low].acked else { return }
+        pending[low].acked = true
+        unacknowledged -= 1
         while head < pending.count, pending[head].acked {
             checkpoint = pending[head].seq
             head += 1
@@ -63,7 +70,6 @@ public struct Watermark: Sendable {
         // Compact now and then so the array does not grow without bound.
         if head > 1024, head * 2 > pending.count {
             pending.removeFirst(head)
-            base += head
             head = 0
         }
     }
