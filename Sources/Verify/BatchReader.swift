@@ -22,15 +22,47 @@ struct BatchReader: Sendable {
     /// The items found for `keys` (at most 100, all different), as raw
     /// items by key.
     func fetchRaw(_ keys: [ItemKey], consistent: Bool, isStopping: () -> Bool) throws(VerifyError) -> [KeyBytes: RawItem] {
-        var found: [KeyBytes: RawItem] = Dictionary(minimumCapacity: keys.count)
-        var pending = keys.map(\.attributes)
+        try fetchRaw(count: keys.count, consistent: consistent, isStopping: isStopping) { w in
+            for key in keys { w.writeItem(key.attributes) }
+        }
+    }
+
+    /// The items with the keys of `items` (at most 100, all different): the
+    /// keys go into the request as the raw bytes they came in.
+    func fetchRaw(keysOf items: ArraySlice<RawItem>, consistent: Bool,
+                  isStopping: () -> Bool) throws(VerifyError) -> [KeyBytes: RawItem] {
+        try fetchRaw(count: items.count, consistent: consistent, isStopping: isStopping) { w in
+            for item in items { item.writeKey(into: &w) }
+        }
+    }
+
+    /// Asks for the keys `writeKeys` writes, then again for those left
+    /// unprocessed.
+    private func fetchRaw(count: Int, consistent: Bool, isStopping: () -> Bool,
+                          writeKeys: (inout DynamoJSONWriter) -> Void) throws(VerifyError) -> [KeyBytes: RawItem] {
+        var found: [KeyBytes: RawItem] = Dictionary(minimumCapacity: count)
+        var pending: [Item] = []
         var round = 0
-        while !pending.isEmpty {
-            throttle?.take(Double(pending.count), isStopping: isStopping)
-            let body = Self.requestBody(table: table, keys: pending, consistent: consistent)
+        repeat {
+            throttle?.take(Double(round == 0 ? count : pending.count), isStopping: isStopping)
+            var w = DynamoJSONWriter(capacity: 96 + count * 64)
+            w.beginObject()
+            w.writeKey("RequestItems"); w.beginObject()
+            w.writeKey(table); w.beginObject()
+            w.writeKey("Keys"); w.beginArray()
+            if round == 0 {
+                writeKeys(&w)
+            } else {
+                for key in pending { w.writeItem(key) }
+            }
+            w.endArray()
+            if consistent { w.writeKey("ConsistentRead"); w.writeBool(true) }
+            w.endObject()
+            w.endObject()
+            w.endObject()
             let response: [UInt8]
             do {
-                response = try client.json.call("BatchGetItem", body: body)
+                response = try client.json.call("BatchGetItem", body: w.bytes)
             } catch {
                 throw .call(side: side, operation: "BatchGetItem", error: error)
             }
@@ -43,7 +75,7 @@ struct BatchReader: Sendable {
             round += 1
             guard round < maxRounds else { throw .unprocessedKeys(side: side, keys: pending.count, rounds: round) }
             _ = environment.sleep(backoff.delay(retry: round - 1, for: .throttling, unit: environment.random()))
-        }
+        } while true
         return found
     }
 
@@ -57,22 +89,6 @@ struct BatchReader: Sendable {
             throw .invalidData(side: side, detail: "BatchGetItem: \(error)")
         }
         return found
-    }
-
-    /// `{"RequestItems":{"<table>":{"Keys":[…],"ConsistentRead":true}}}`
-    static func requestBody(table: String, keys: [Item], consistent: Bool) -> [UInt8] {
-        var w = DynamoJSONWriter(capacity: 96 + keys.count * 64)
-        w.beginObject()
-        w.writeKey("RequestItems"); w.beginObject()
-        w.writeKey(table); w.beginObject()
-        w.writeKey("Keys"); w.beginArray()
-        for key in keys { w.writeItem(key) }
-        w.endArray()
-        if consistent { w.writeKey("ConsistentRead"); w.writeBool(true) }
-        w.endObject()
-        w.endObject()
-        w.endObject()
-        return w.bytes
     }
 
     /// Adds the items of a response to `found` (one walk over the

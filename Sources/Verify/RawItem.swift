@@ -31,6 +31,8 @@ struct RawItem {
     let range: Range<Int>
     let members: [Member]
     let key: ItemKey
+    /// Indexes in `members` of the key attributes, partition key first.
+    let keyMembers: (Int, Int?)
 
     /// Reads the attributes of the item `view` and decodes its key.
     init(_ view: JSONView, keySchema: KeySchema) throws {
@@ -48,12 +50,32 @@ struct RawItem {
         range = view.rawRange
         self.members = members
         var keyItem = Item(minimumCapacity: 2)
-        for member in members where member.name == keySchema.partitionKey || member.name == keySchema.sortKey {
-            if keyItem[member.name] == nil {
-                keyItem[member.name] = try DynamoJSONReader.readAttributeValue(view.buffer, range: member.valueRange)
+        var partition: Int?
+        var sort: Int?
+        for (index, member) in members.enumerated() {
+            if member.name == keySchema.partitionKey && partition == nil {
+                partition = index
+            } else if member.name == keySchema.sortKey && sort == nil {
+                sort = index
+            } else {
+                continue
             }
+            keyItem[member.name] = try DynamoJSONReader.readAttributeValue(view.buffer, range: member.valueRange)
         }
         key = try keySchema.key(of: keyItem)
+        keyMembers = (partition ?? 0, sort)
+    }
+
+    /// Writes `{"pk":…,"sk":…}` with the key values' bytes as they came.
+    func writeKey(into w: inout DynamoJSONWriter) {
+        w.beginObject()
+        w.writeKey(members[keyMembers.0].name)
+        w.writeRawValue(buffer[members[keyMembers.0].valueRange])
+        if let sort = keyMembers.1 {
+            w.writeKey(members[sort].name)
+            w.writeRawValue(buffer[members[sort].valueRange])
+        }
+        w.endObject()
     }
 
     /// The whole item, decoded (and so checked against the DynamoDB JSON rules).

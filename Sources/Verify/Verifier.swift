@@ -276,7 +276,7 @@ public final class Verifier: Sendable {
             var index = items.startIndex
             while index < items.endIndex {
                 let chunk = items[index..<min(index + options.batchSize, items.endIndex)]
-                let found = try target.fetchRaw(chunk.map(\.key), consistent: false, isStopping: { isStopping })
+                let found = try target.fetchRaw(keysOf: chunk, consistent: false, isStopping: { isStopping })
                 try compare(chunk, found: found, into: &rechecks)
                 index = chunk.endIndex
             }
@@ -368,7 +368,7 @@ public final class Verifier: Sendable {
             var index = items.startIndex
             while index < items.endIndex {
                 let chunk = items[index..<min(index + options.batchSize, items.endIndex)]
-                let found = try sourceReader.fetchRaw(chunk.map(\.key), consistent: false, isStopping: { isStopping })
+                let found = try sourceReader.fetchRaw(keysOf: chunk, consistent: false, isStopping: { isStopping })
                 let due = environment.now() + options.recheckDelay
                 for item in chunk where found[KeyBytes(item.key)] == nil {
                     rechecks.add(RecheckQueue.Candidate(key: item.key, pass: .extraItems, attempts: 0, due: due))
