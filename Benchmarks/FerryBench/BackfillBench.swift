@@ -51,22 +51,8 @@ func runBackfillBenchmark() {
                  summary.complete ? "yes" : "no"))
     let perCPU = Double(summary.items) / cpu
 
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("export_script_style.py").path
-    let python = Process()
-    python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    python.arguments = ["python3", script, exportRoot, servers.sinkURL, String(scriptItems)]
-    let out = Pipe()
-    python.standardOutput = out
-    try! python.run()
-    python.waitUntilExit()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let (fields, text) = runComparisonScript("export_script_style.py", [exportRoot, servers.sinkURL, String(scriptItems)])
     servers.stop()
-    let fields = Dictionary(uniqueKeysWithValues: text.split(separator: " ").compactMap { part -> (String, Double)? in
-        let kv = part.split(separator: "=")
-        guard kv.count == 2, let v = Double(kv[1].trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
-        return (String(kv[0]), v)
-    })
     guard let rate = fields["items_per_s"], let cpuPer = fields["cpu_us_per_item"] else {
         print("script failed: \(text)")
         return

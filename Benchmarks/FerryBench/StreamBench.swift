@@ -110,22 +110,9 @@ func runStreamBenchmark() {
     let ferryPerCPUSecond = Double(records) / cpu
 
     // The usual recipe: a Lambda handler that does one PutItem per record.
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("lambda_style.py").path
-    let python = Process()
-    python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    python.arguments = ["python3", script, servers.sourceURL, servers.streamArn, servers.sinkURL, String(lambdaRecords)]
-    let out = Pipe()
-    python.standardOutput = out
-    try! python.run()
-    python.waitUntilExit()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let (fields, text) = runComparisonScript("lambda_style.py",
+                                             [servers.sourceURL, servers.streamArn, servers.sinkURL, String(lambdaRecords)])
     servers.stop()
-    let fields = Dictionary(uniqueKeysWithValues: text.split(separator: " ").compactMap { part -> (String, Double)? in
-        let kv = part.split(separator: "=")
-        guard kv.count == 2, let v = Double(kv[1].trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
-        return (String(kv[0]), v)
-    })
     guard let rate = fields["records_per_s"], let cpuPer = fields["cpu_us_per_record"] else {
         print("lambda-style script failed: \(text)")
         return
@@ -134,6 +121,27 @@ func runStreamBenchmark() {
                  rate, cpuPer, lambdaRecords))
     print(String(format: "per core: ferry applies %.0f records per CPU-second, the Lambda-style script %.0f: %.0fx",
                  ferryPerCPUSecond, 1e6 / cpuPer, ferryPerCPUSecond / (1e6 / cpuPer)))
+}
+
+/// Runs one of the Python comparison scripts beside this file and reads
+/// its `name=value` output line.
+func runComparisonScript(_ name: String, _ arguments: [String]) -> ([String: Double], String) {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(name).path
+    let python = Process()
+    python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    python.arguments = ["python3", script] + arguments
+    let out = Pipe()
+    python.standardOutput = out
+    try! python.run()
+    python.waitUntilExit()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let fields = Dictionary(uniqueKeysWithValues: text.split(separator: " ").compactMap { part -> (String, Double)? in
+        let kv = part.split(separator: "=")
+        guard kv.count == 2, let v = Double(kv[1].trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        return (String(kv[0]), v)
+    })
+    return (fields, text)
 }
 
 /// Wraps the target and records, for every put it acknowledges, the time

@@ -48,15 +48,7 @@ public final class ExportBackfill: Sendable {
         throws -> ScanBackfill.Summary {
         let started = Date()
         let exports = try manifests()
-        let target = AlternatorTarget(table: config.target.table!, clients: services.targetClients)
-        var poolOptions = WriterPoolOptions()
-        poolOptions.lanes = config.stream.lanes
-        poolOptions.batchSize = config.stream.batchSize
-        poolOptions.laneCapacity = config.stream.laneCapacity
-        let tracker = self.tracker
-        let pool = WriterPool(options: poolOptions, target: target, keySchema: keySchema, counters: counters,
-                              deadLetters: try DeadLetterFile(path: config.state.deadLetter),
-                              onApplied: { tracker.applied($0) })
+        let pool = try services.backfillPool(keySchema: keySchema, counters: counters, tracker: tracker)
         let failure = Mutex<String?>(nil)
         let reader = ExportFileReader()
 

@@ -54,15 +54,7 @@ public final class ScanBackfill: Sendable {
     public func run(keySchema: KeySchema, onProgress: @escaping @Sendable (BackfillProgress, ReplicationCounters.Totals) -> Void = { _, _ in })
         throws -> Summary {
         let started = Date()
-        let target = AlternatorTarget(table: config.target.table!, clients: services.targetClients)
-        var poolOptions = WriterPoolOptions()
-        poolOptions.lanes = config.stream.lanes
-        poolOptions.batchSize = config.stream.batchSize
-        poolOptions.laneCapacity = config.stream.laneCapacity
-        let tracker = self.tracker
-        let pool = WriterPool(options: poolOptions, target: target, keySchema: keySchema, counters: counters,
-                              deadLetters: try DeadLetterFile(path: config.state.deadLetter),
-                              onApplied: { tracker.applied($0) })
+        let pool = try services.backfillPool(keySchema: keySchema, counters: counters, tracker: tracker)
         let pacerItems = ReadPacer(rate: config.backfill.itemsPerSecond)
         let pacerUnits = ReadPacer(rate: config.backfill.readUnitsPerSecond)
         let readers = DispatchGroup()

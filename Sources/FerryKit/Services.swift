@@ -115,3 +115,27 @@ public struct Services: Sendable {
         return key.sortKey.map { "(\(key.partitionKey), \($0))" } ?? "(\(key.partitionKey))"
     }
 }
+
+extension FerryConfig {
+    /// The writer pool's settings (the `stream.*` lane settings serve the
+    /// backfill too).
+    public var writerPoolOptions: WriterPoolOptions {
+        var pool = WriterPoolOptions()
+        pool.lanes = stream.lanes
+        pool.batchSize = stream.batchSize
+        pool.lingerSeconds = Double(stream.lingerMilliseconds) / 1000
+        pool.laneCapacity = stream.laneCapacity
+        return pool
+    }
+}
+
+extension Services {
+    /// A writer pool into the target table whose acknowledgements go to a
+    /// backfill's unit tracker.
+    func backfillPool(keySchema: KeySchema, counters: ReplicationCounters, tracker: UnitTracker) throws -> WriterPool {
+        let target = AlternatorTarget(table: config.target.table!, clients: targetClients)
+        return WriterPool(options: config.writerPoolOptions, target: target, keySchema: keySchema, counters: counters,
+                          deadLetters: try DeadLetterFile(path: config.state.deadLetter),
+                          onApplied: { tracker.applied($0) })
+    }
+}

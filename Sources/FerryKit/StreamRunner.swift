@@ -64,12 +64,7 @@ public struct StreamRunner: Sendable {
             checkpoints: FileCheckpointStore(path: config.state.checkpoint), counters: ReplicationCounters(),
             deadLetters: try DeadLetterFile(path: config.state.deadLetter), logger: logger)
         let target = AlternatorTarget(table: config.target.table!, clients: services.targetClients)
-        var pool = WriterPoolOptions()
-        pool.lanes = config.stream.lanes
-        pool.batchSize = config.stream.batchSize
-        pool.lingerSeconds = Double(config.stream.lingerMilliseconds) / 1000
-        pool.laneCapacity = config.stream.laneCapacity
-        return (replicator, target, pool)
+        return (replicator, target, config.writerPoolOptions)
     }
 
     /// Runs to the end and returns the process exit status.
