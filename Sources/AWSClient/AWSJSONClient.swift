@@ -26,6 +26,9 @@ public final class AWSJSONClient: Sendable {
         self.host = URLHost.of(endpoint.url)
     }
 
+    /// The credentials this client signs with (to build a sibling client).
+    public var credentialProvider: any CredentialProvider { credentials }
+
     /// Sends one operation with retries and returns the 2xx response body.
     public func call(_ operation: String, body: [UInt8]) throws(AWSClientError) -> [UInt8] {
         try retry.execute(operation: operation) { () throws(AWSClientError) -> [UInt8] in

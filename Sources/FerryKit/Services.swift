@@ -76,6 +76,21 @@ public struct Services: Sendable {
 
     public var target: DynamoDBClient { targetClients[0] }
 
+    /// Discovery of the target's nodes, building clients the way the
+    /// configured endpoints are built.
+    public func nodeDiscovery(for target: AlternatorTarget, logger: Logger) -> NodeDiscovery {
+        let base = targetClients[0]
+        let transport = CurlHTTPClient(options: HTTPClientOptions(connectTimeout: 2, totalTimeout: 5, caBundlePath: config.target.caBundle))
+        let options = HTTPClientOptions(caBundlePath: config.target.caBundle)
+        let region = config.target.region
+        let counters = retryCounters
+        return NodeDiscovery(seeds: config.target.endpoints, transport: transport, target: target, logger: logger) { url in
+            DynamoDBClient(endpoint: Endpoint(url: url, region: region, service: .dynamodb, isCustom: true),
+                           credentials: base.credentialProvider, transport: CurlHTTPClient(options: options),
+                           retry: RetryPolicy(onEvent: counters.record))
+        }
+    }
+
     /// The source table's stream: the configured ARN, or the table's latest
     /// stream. A table without a stream gets the command that enables one.
     public func streamArn() throws -> String {

@@ -56,13 +56,24 @@ public final class StatusPump: Sendable {
 /// and only resumed or cancelled afterwards).
 final class DispatchSourceTimerBox: @unchecked Sendable {
     private let source: DispatchSourceTimer
+    private let resumed = Atomic<Bool>(false)
 
-    init(interval: Double) {
-        source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ferry.status-pump"))
-        source.schedule(deadline: .now() + min(interval, 0.2), repeating: interval)
+    init(interval: Double, startAfter delay: Double? = nil) {
+        source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ferry.timer"))
+        source.schedule(deadline: .now() + (delay ?? min(interval, 0.2)), repeating: interval)
     }
 
     func setHandler(_ body: @escaping @Sendable () -> Void) { source.setEventHandler(handler: body) }
-    func resume() { source.resume() }
+    func resume() {
+        if !resumed.exchange(true, ordering: .relaxed) { source.resume() }
+    }
+
     func cancel() { source.cancel() }
+
+    /// Dispatch traps when a source is released while suspended: a timer
+    /// that never started is started (already cancelled, it never fires).
+    deinit {
+        source.cancel()
+        if !resumed.exchange(true, ordering: .relaxed) { source.resume() }
+    }
 }

@@ -4,6 +4,7 @@ import DynamoModel
 import Foundation
 import Logging
 import Replication
+import Synchronization
 
 /// `ferry stream`: find the stream, check both tables, then replicate until
 /// a signal or a failure. Exit status: 0 stopped cleanly, 1 failed, 4 a
@@ -15,6 +16,8 @@ public struct StreamRunner: Sendable {
     public let config: FerryConfig
     public let services: Services
     public let logger: Logger
+    /// Kept alive while streaming, when `target.discover_nodes` is on.
+    let nodeDiscovery = DiscoveryHolder()
 
     public init(config: FerryConfig, services: Services, logger: Logger) {
         self.config = config
@@ -64,6 +67,12 @@ public struct StreamRunner: Sendable {
             checkpoints: FileCheckpointStore(path: config.state.checkpoint), counters: ReplicationCounters(),
             deadLetters: try DeadLetterFile(path: config.state.deadLetter), logger: logger)
         let target = AlternatorTarget(table: config.target.table!, clients: services.targetClients)
+        if config.target.discoverNodes {
+            let discovery = services.nodeDiscovery(for: target, logger: logger)
+            _ = try? discovery.refresh()
+            discovery.start()
+            nodeDiscovery.set(discovery)
+        }
         return (replicator, target, config.writerPoolOptions)
     }
 
@@ -87,6 +96,7 @@ public struct StreamRunner: Sendable {
         pump.start()
         let outcome = replicator.run(target: target, poolOptions: pool)
         pump.stopping()
+        nodeDiscovery.cancel()
         if let metrics = config.state.metrics { try? MetricsFile.write(replicator.statusReport(), to: metrics) }
         let totals = replicator.statusReport().totals
         let summary: Logger.Metadata = ["read": "\(totals.read)", "put": "\(totals.put)", "deleted": "\(totals.deleted)",
@@ -110,4 +120,11 @@ public struct StreamRunner: Sendable {
 /// The version Ferry reports in its status file and `--version`.
 public enum FerryBuild {
     public static let version = "0.1.0"
+}
+
+/// Keeps a runner's node discovery alive while it streams.
+final class DiscoveryHolder: Sendable {
+    private let discovery = Mutex<NodeDiscovery?>(nil)
+    func set(_ d: NodeDiscovery) { discovery.withLock { $0 = d } }
+    func cancel() { discovery.withLock { $0?.cancel() } }
 }

@@ -33,6 +33,8 @@ public struct DynamoDBClient: Sendable {
                              transport: transport, retry: retry)
     }
 
+    public var credentialProvider: any CredentialProvider { json.credentialProvider }
+
     public func describeTable(_ name: String) throws(AWSClientError) -> TableDescription {
         let body = try json.call("DescribeTable", body: JSONValue.object([("TableName", .string(name))]).serialized())
         return try decode("DescribeTable", body) { try TableDescription(json: try required($0, "Table")) }
