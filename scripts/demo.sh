@@ -63,12 +63,10 @@ To point Ferry at a real Alternator, change one line in $WORK/ferry.yaml:
   target: {endpoints: [http://your-scylla-node:8000], ...}
 EOT
 
-say "Loading the source table ($ITEMS items, 3 to 100 attributes of every type)"
-python3 scripts/demo/demo.py setup "$URL" "$TABLE" "$ITEMS"
-
-say "Exporting it in DynamoDB's S3 export layout"
-EXPORT="$(python3 scripts/demo/demo.py export "$URL" "$TABLE" "$WORK/export" | tail -n 1)"
-echo "$EXPORT"
+say "Loading the source table ($ITEMS items, 3 to 100 attributes of every type) and its export"
+python3 scripts/demo/demo.py setup "$URL" "$TABLE" "$ITEMS" "$WORK/export" | tee "$WORK/setup.log"
+EXPORT="$(tail -n 1 "$WORK/setup.log")"
+echo "the export, in DynamoDB's S3 export layout: $EXPORT"
 
 cat >"$WORK/ferry.yaml" <<EOT
 source: {table: $TABLE, region: us-east-1, endpoint: "$URL", access_key_id: demo, secret_access_key: demo}

@@ -1,8 +1,8 @@
 """Helpers for scripts/demo.sh: the source table, its export, and a writer
 that keeps changing it. Everything talks to moto's server on 127.0.0.1.
 
-    demo.py setup  URL TABLE ITEMS      create the table (with a stream) and load it
-    demo.py export URL TABLE DIR        write its export in DynamoDB's S3 layout
+    demo.py setup  URL TABLE ITEMS DIR  create the table (with a stream), load it, and
+                                        write the same items as a DynamoDB export under DIR
     demo.py writer URL TABLE SECONDS    puts, updates and deletes until the time is up
 """
 import base64
@@ -25,7 +25,8 @@ def client(url, region="us-east-1"):
 def item(i, rng):
     """An item with a varying number of attributes (up to 100) of every type."""
     it = {"pk": {"S": f"customer#{i % 997}"}, "sk": {"N": str(i)}}
-    for a in range(rng.randint(3, 98)):
+    # Like most real tables: a dozen or so attributes, now and then many more.
+    for a in range(min(98, 3 + int(rng.expovariate(1 / 12)))):
         kind = a % 10
         name = f"a{a:02d}"
         if kind == 0:
@@ -51,7 +52,53 @@ def item(i, rng):
     return it
 
 
-def setup(url, table, count):
+class ExportFiles:
+    """Writes items as a FULL export in DynamoDB's S3 layout: gzip JSON-lines
+    data files, manifest-files.json (item count and base64 MD5 of each file)
+    and manifest-summary.json."""
+
+    def __init__(self, directory, table):
+        self.directory, self.table = directory, table
+        self.export_id = f"{int(time.time() * 1000):014d}-{os.getpid():08x}"[-23:]
+        self.root = os.path.join(directory, "AWSDynamoDB", self.export_id)
+        os.makedirs(os.path.join(self.root, "data"), exist_ok=True)
+        self.manifest, self.lines, self.total, self.part = [], [], 0, 0
+
+    def add(self, it):
+        self.lines.append(json.dumps({"Item": it}, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.total += 1
+        if len(self.lines) == 5000:
+            self.flush()
+
+    def flush(self):
+        if not self.lines:
+            return
+        self.part += 1
+        key = f"AWSDynamoDB/{self.export_id}/data/part-{self.part:04d}.json.gz"
+        data = gzip.compress("".join(self.lines).encode())
+        with open(os.path.join(self.directory, key), "wb") as f:
+            f.write(data)
+        self.manifest.append({"itemCount": len(self.lines), "etag": hashlib.md5(data).hexdigest(), "dataFileS3Key": key,
+                              "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode()})
+        self.lines = []
+
+    def finish(self):
+        self.flush()
+        export_time = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        with open(os.path.join(self.root, "manifest-files.json"), "w") as f:
+            f.write("".join(json.dumps(m) + "\n" for m in self.manifest))
+        with open(os.path.join(self.root, "manifest-summary.json"), "w") as f:
+            json.dump({"version": "2020-06-30", "exportArn": f"arn:aws:dynamodb:us-east-1:123456789012:table/{self.table}/export/{self.export_id}",
+                       "startTime": export_time, "endTime": export_time, "exportTime": export_time,
+                       "tableArn": f"arn:aws:dynamodb:us-east-1:123456789012:table/{self.table}",
+                       "manifestFilesS3Key": f"AWSDynamoDB/{self.export_id}/manifest-files.json", "itemCount": self.total,
+                       "outputFormat": "DYNAMODB_JSON", "exportType": "FULL_EXPORT"}, f)
+        return self.root
+
+
+def setup(url, table, count, directory):
+    """Creates and loads the table, and writes the same items as its export
+    (what DynamoDB's export to S3 would write for a table just loaded)."""
     db = client(url)
     db.create_table(TableName=table,
                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -60,74 +107,20 @@ def setup(url, table, count):
                     BillingMode="PAY_PER_REQUEST",
                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     rng = random.Random(7)
+    export = ExportFiles(directory, table)
     start = time.time()
     for first in range(0, count, 25):
-        requests = [{"PutRequest": {"Item": item(i, rng)}} for i in range(first, min(first + 25, count))]
+        items = [item(i, rng) for i in range(first, min(first + 25, count))]
+        requests = [{"PutRequest": {"Item": it}} for it in items]
         while requests:
             left = db.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems", {})
             requests = left.get(table, [])
-        if first % 2000 == 0 and first:
+        for it in items:
+            export.add(it)
+        if first % 5000 == 0 and first:
             print(f"  loaded {first} items ({first / (time.time() - start):.0f}/s)", flush=True)
     print(f"  loaded {count} items in {time.time() - start:.0f} s")
-
-
-def wire(value):
-    """boto3 hands binary back as bytes; the export carries base64 text."""
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode()
-    if isinstance(value, dict):
-        return {k: wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [wire(v) for v in value]
-    return value
-
-
-def export(url, table, directory):
-    """Scans the table and writes FULL-export files as DynamoDB does."""
-    db = client(url)
-    export_id = f"{int(time.time() * 1000):014d}-{os.getpid():08x}"[-23:]
-    root = os.path.join(directory, "AWSDynamoDB", export_id)
-    os.makedirs(os.path.join(root, "data"), exist_ok=True)
-    export_time = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-    manifest, total, part, lines = [], 0, 0, []
-
-    def flush():
-        nonlocal part, lines
-        if not lines:
-            return
-        part += 1
-        key = f"AWSDynamoDB/{export_id}/data/part-{part:04d}.json.gz"
-        data = gzip.compress("".join(lines).encode())
-        with open(os.path.join(directory, key), "wb") as f:
-            f.write(data)
-        manifest.append({"itemCount": len(lines), "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
-                         "etag": hashlib.md5(data).hexdigest(), "dataFileS3Key": key})
-        lines = []
-
-    start = None
-    while True:
-        kwargs = {"TableName": table}
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        page = db.scan(**kwargs)
-        for it in page["Items"]:
-            lines.append(json.dumps({"Item": wire(it)}, ensure_ascii=False, separators=(",", ":")) + "\n")
-            total += 1
-            if len(lines) == 5000:
-                flush()
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            break
-    flush()
-    with open(os.path.join(root, "manifest-files.json"), "w") as f:
-        f.write("".join(json.dumps(m) + "\n" for m in manifest))
-    with open(os.path.join(root, "manifest-summary.json"), "w") as f:
-        json.dump({"version": "2020-06-30", "exportArn": f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}/export/{export_id}",
-                   "startTime": export_time, "endTime": export_time, "exportTime": export_time,
-                   "tableArn": f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}",
-                   "manifestFilesS3Key": f"AWSDynamoDB/{export_id}/manifest-files.json", "itemCount": total,
-                   "outputFormat": "DYNAMODB_JSON", "exportType": "FULL_EXPORT"}, f)
-    print(root)
+    print(export.finish())
 
 
 def writer(url, table, seconds):
@@ -156,5 +149,7 @@ def writer(url, table, seconds):
 
 if __name__ == "__main__":
     command, url, table, arg = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-    {"setup": lambda: setup(url, table, int(arg)), "export": lambda: export(url, table, arg),
-     "writer": lambda: writer(url, table, float(arg))}[command]()
+    if command == "setup":
+        setup(url, table, int(arg), sys.argv[5])
+    else:
+        writer(url, table, float(arg))
