@@ -184,15 +184,24 @@ public final class StreamReplicator: Sendable {
     // MARK: - Acknowledgements
 
     func applied(_ origins: [Change.Origin]) {
-        state.withLock { s in
-            for origin in origins {
-                s.watermarks[origin.source]?.acknowledge(origin.sequence)
-                s.stats[origin.source, default: ShardStats()].recordsApplied += 1
-                if let wm = s.watermarks[origin.source] {
-                    s.stats[origin.source]?.lastApplied = wm.checkpoint
-                }
+        // Group by shard before taking the lock (a batch holds a few
+        // shards at most), so the lock is held for a few lookups, not three
+        // per record: the shard readers wait on the same lock.
+        var groups: [(source: String, sequences: [SequenceNumber])] = []
+        for origin in origins {
+            if let i = groups.lastIndex(where: { $0.source == origin.source }) {
+                groups[i].sequences.append(origin.sequence)
+            } else {
+                groups.append((origin.source, [origin.sequence]))
             }
-            for source in Set(origins.map(\.source)) { Self.finishIfDone(source, &s) }
+        }
+        state.withLock { s in
+            for (source, sequences) in groups {
+                s.watermarks[source]?.acknowledge(contentsOf: sequences)
+                s.stats[source, default: ShardStats()].recordsApplied += sequences.count
+                s.stats[source]?.lastApplied = s.watermarks[source]?.checkpoint
+                Self.finishIfDone(source, &s)
+            }
         }
     }
 

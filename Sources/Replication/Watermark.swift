@@ -50,6 +50,11 @@ public struct Watermark: Sendable {
     /// The last sequence number handed out (acknowledged or not).
     public var lastIssued: SequenceNumber? { pending.last?.seq ?? checkpoint }
 
+    /// Marks several records as applied.
+    public mutating func acknowledge(contentsOf sequences: [SequenceNumber]) {
+        for seq in sequences { acknowledge(seq) }
+    }
+
     /// Marks a record as applied by the target; advances the checkpoint over
     /// the longest acknowledged prefix.
     public mutating func acknowledge(_ seq: SequenceNumber) {
