@@ -23,21 +23,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Backfill from these exports (in order) instead of a parallel Scan.", valueName: "location"))
     var export: [String] = []
     func run() throws {
-        let config = try options.load([.stream])
-        FerryLogHandler.bootstrap(config.log)
-        let logger = Logger(label: "ferry.run")
+        let (config, services, logger) = try options.prepare("run", [.stream])
         let signals = SignalTrap()
         var runOptions = RunRunner.Options()
         runOptions.enableStream = enableStream
         runOptions.createTable = createTable
         runOptions.exports = export
-        let services: Services
-        do {
-            services = try Services(config: config)
-        } catch {
-            FileHandleStderr.write("ferry run: \(error)\n")
-            throw ExitCode(1)
-        }
         let code = RunRunner(config: config, services: services, logger: logger, options: runOptions).run(signals: signals)
         if code != 0 { throw ExitCode(code) }
     }
@@ -49,11 +40,8 @@ struct CreateTableCommand: ParsableCommand {
         abstract: "Create the target table with the source table's keys, indexes and billing mode.")
     @OptionGroup var options: ConfigOptions
     func run() throws {
-        let config = try options.load([.source, .target])
-        FerryLogHandler.bootstrap(config.log)
-        let logger = Logger(label: "ferry.create-table")
+        let (config, services, logger) = try options.prepare("create-table", [.source, .target])
         do {
-            let services = try Services(config: config)
             switch try CreateTableRunner(config: config, services: services, logger: logger).run() {
             case .created(let table):
                 print("created \(table.tableName) (status \(table.tableStatus ?? "unknown"))")
@@ -85,12 +73,9 @@ struct BackfillCommand: ParsableCommand {
         guard scan != !export.isEmpty else {
             throw ValidationError("give either --scan or --export <location> (one or more, applied in order)")
         }
-        let config = try options.load([.source, .target])
-        FerryLogHandler.bootstrap(config.log)
-        let logger = Logger(label: "ferry.backfill")
+        let (config, services, logger) = try options.prepare("backfill", [.source, .target])
         let signals = SignalTrap()
         do {
-            let services = try Services(config: config)
             let source = try services.source.describeTable(config.source.table!)
             guard let keySchema = source.primaryKey else { throw SetupError("source table reports no key schema") }
             try services.checkTargetTable(keySchema: keySchema)
@@ -117,18 +102,8 @@ struct StreamCommand: ParsableCommand {
             """)
     @OptionGroup var options: ConfigOptions
     func run() throws {
-        let config = try options.load([.stream])
-        FerryLogHandler.bootstrap(config.log)
-        let logger = Logger(label: "ferry.stream")
-        logger.info("starting", metadata: Logger.Metadata(uniqueKeysWithValues: config.redactedSummary.map { ($0.0, .string($0.1)) }))
+        let (config, services, logger) = try options.prepare("stream", [.stream])
         let signals = SignalTrap()
-        let services: Services
-        do {
-            services = try Services(config: config)
-        } catch {
-            FileHandleStderr.write("ferry stream: \(error)\n")
-            throw ExitCode(StreamRunner.exitFailure)
-        }
         let code = StreamRunner(config: config, services: services, logger: logger).run(stopOn: signals)
         if code != 0 { throw ExitCode(code) }
     }
@@ -169,17 +144,8 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try options.load([.source, .target])
-        FerryLogHandler.bootstrap(config.log)
-        let logger = Logger(label: "ferry.verify")
+        let (config, services, logger) = try options.prepare("verify", [.source, .target], failureCode: VerifySummary.exitFailed)
         let signals = SignalTrap()
-        let services: Services
-        do {
-            services = try Services(config: config)
-        } catch {
-            FileHandleStderr.write("ferry verify: \(error)\n")
-            throw ExitCode(VerifySummary.exitFailed)
-        }
         let request = VerifyRequest(sample: sample, segments: segments, keysFile: keys, repair: repair, report: report)
         let code = VerifyRunner(config: config, services: services, logger: logger).run(request, stopOn: signals)
         if code != 0 { throw ExitCode(code) }

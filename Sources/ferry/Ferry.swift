@@ -2,6 +2,7 @@ import ArgumentParser
 import AWSClient
 import FerryKit
 import Foundation
+import Logging
 
 @main
 struct Ferry: ParsableCommand {
@@ -39,6 +40,24 @@ struct ConfigOptions: ParsableArguments {
         "Override one setting, e.g. --set stream.lanes=4 (repeatable; beats the file and FERRY_* variables).",
         valueName: "name=value"))
     var overrides: [String] = []
+
+    /// What every command that talks to AWS or Alternator starts with: the
+    /// configuration (validated), logging, the effective settings logged once
+    /// with secrets redacted, and the clients. A failure to build the clients
+    /// is printed as `ferry <command>: …` and exits with `failureCode`.
+    func prepare(_ command: String, _ requirements: Set<FerryConfig.Requirement>,
+                 failureCode: Int32 = 1) throws -> (FerryConfig, Services, Logger) {
+        let config = try load(requirements)
+        FerryLogHandler.bootstrap(config.log)
+        let logger = Logger(label: "ferry.\(command)")
+        logger.info("starting", metadata: Logger.Metadata(uniqueKeysWithValues: config.redactedSummary.map { ($0.0, .string($0.1)) }))
+        do {
+            return (config, try Services(config: config), logger)
+        } catch {
+            FileHandleStderr.write("ferry \(command): \(error)\n")
+            throw ExitCode(failureCode)
+        }
+    }
 
     /// Loads and validates the configuration, or exits with a message that says what to fix.
     func load(_ requirements: Set<FerryConfig.Requirement>) throws -> FerryConfig {

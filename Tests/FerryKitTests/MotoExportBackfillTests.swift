@@ -11,16 +11,7 @@ import XCTest
 /// `ferry backfill --export` against moto: exports written in DynamoDB's
 /// layout, loaded from a directory and from S3; a full export followed by an
 /// incremental one; a restart in the middle; a corrupt file.
-final class MotoExportBackfillTests: XCTestCase {
-    private var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "ferry-export-bf-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class MotoExportBackfillTests: TemporaryDirectoryTestCase {
     static func item(_ i: Int, version: Int = 0) -> Item {
         ["pk": .s("user#\(i % 50)"), "sk": .n(String(i)), "v": .n(String(version)), "name": .s("Zoë \"\(i)\" 日本\n"),
          "blob": .b([UInt8(i % 256), 0, 255]), "ok": .bool(i % 2 == 0), "none": .null,
@@ -75,15 +66,7 @@ final class MotoExportBackfillTests: XCTestCase {
         }
         let incrementalRoot = try incremental.finish()
 
-        var c = FerryConfig()
-        c.source.table = table
-        c.source.region = "us-east-1"
-        c.source.endpoint = url
-        c.source.credentials.accessKeyId = "AKIDMOTO"
-        c.source.credentials.secretAccessKey = "moto"
-        c.target.endpoints = [url]
-        c.target.table = table
-        c.target.region = "us-west-2"
+        var c = motoConfig(url, table: table)
         c.state.backfill = dir + "/backfill.json"
         c.state.deadLetter = dir + "/dead.jsonl"
         c.state.status = dir + "/status.json"

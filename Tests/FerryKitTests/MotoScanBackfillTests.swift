@@ -7,16 +7,7 @@ import Logging
 import Replication
 import XCTest
 
-final class MotoScanBackfillTests: XCTestCase {
-    private var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "ferry-scan-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class MotoScanBackfillTests: TemporaryDirectoryTestCase {
     private func setUp(_ url: String, items: Int) throws -> (String, FerryConfig) {
         let table = "scan-\(UUID().uuidString.prefix(6))"
         let key = [KeySchemaElement(attributeName: "pk", keyType: "HASH"), KeySchemaElement(attributeName: "sk", keyType: "RANGE")]
@@ -36,15 +27,7 @@ final class MotoScanBackfillTests: XCTestCase {
             XCTAssertEqual(try source.batchWriteItem(table: table, writes: writes).count, 0)
             i += 25
         }
-        var c = FerryConfig()
-        c.source.table = table
-        c.source.region = "us-east-1"
-        c.source.endpoint = url
-        c.source.credentials.accessKeyId = "AKIDMOTO"
-        c.source.credentials.secretAccessKey = "moto"
-        c.target.endpoints = [url]
-        c.target.table = table
-        c.target.region = "us-west-2"
+        var c = motoConfig(url, table: table)
         c.state.backfill = dir + "/backfill.json"
         c.state.deadLetter = dir + "/dead.jsonl"
         c.state.status = dir + "/status.json"

@@ -10,16 +10,7 @@ import XCTest
 /// `ferry stream` against moto's server: the real DynamoDB and Streams wire
 /// protocols, one shard. The source lives in us-east-1, the target (a
 /// stand-in for Alternator) in us-west-2 of the same server.
-final class MotoStreamTests: XCTestCase {
-    private var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "ferry-moto-stream-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class MotoStreamTests: TemporaryDirectoryTestCase {
     static func motoURL() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["FERRY_MOTO_ENDPOINT"], !url.isEmpty else {
             throw SetupError("FERRY_MOTO_ENDPOINT is not set: run the tests with scripts/test.sh, which starts moto")
@@ -34,15 +25,7 @@ final class MotoStreamTests: XCTestCase {
     }
 
     private func config(_ url: String, table: String) -> FerryConfig {
-        var c = FerryConfig()
-        c.source.table = table
-        c.source.region = "us-east-1"
-        c.source.endpoint = url
-        c.source.credentials.accessKeyId = "AKIDMOTO"
-        c.source.credentials.secretAccessKey = "moto"
-        c.target.endpoints = [url]
-        c.target.table = table
-        c.target.region = "us-west-2"
+        var c = motoConfig(url, table: table)
         c.state.checkpoint = dir + "/checkpoint.json"
         c.state.status = dir + "/status.json"
         c.state.deadLetter = dir + "/dead.jsonl"

@@ -8,16 +8,7 @@ import XCTest
 
 /// `ferry verify` from the configuration down, against moto: the runner's
 /// exit statuses, and the binary itself.
-final class MotoVerifyCommandTests: XCTestCase {
-    private var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "ferry-verify-cmd-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class MotoVerifyCommandTests: TemporaryDirectoryTestCase {
     private func tables(_ url: String, items: Int, targetItems: Int) throws -> String {
         let table = "verify-cmd-\(UUID().uuidString.prefix(6))"
         let key = [KeySchemaElement(attributeName: "pk", keyType: "HASH")]
