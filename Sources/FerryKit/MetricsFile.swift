@@ -17,6 +17,12 @@ public enum MetricsFile {
         metric("ferry_phase", "1 for the phase Ferry is in.", "gauge",
                phases.map { ("phase=\"\($0.rawValue)\"", $0 == r.phase ? 1 : 0) })
         metric("ferry_records_read_total", "Stream records read.", "counter", [("", Double(t.read))])
+        metric("ferry_stream_events_total", "New stream records read, by event.", "counter",
+               [("event=\"insert\"", Double(t.inserted)), ("event=\"modify\"", Double(t.modified)),
+                ("event=\"remove\"", Double(t.removed))])
+        metric("ferry_records_out_of_order_total",
+               "New records whose sequence number did not rise on their shard (applied, not dropped).", "counter",
+               [("", Double(t.outOfOrder))])
         metric("ferry_records_applied_total", "Writes acknowledged by the target, by kind.", "counter",
                [("kind=\"put\"", Double(t.put)), ("kind=\"delete\"", Double(t.deleted)), ("kind=\"update\"", Double(t.updated))])
         metric("ferry_ttl_deletes_skipped_total", "TTL expirations skipped by policy.", "counter", [("", Double(t.skippedTTL))])

@@ -15,6 +15,8 @@ public enum StatusPrinter {
         if let arn = r.streamArn { lines.append("stream: \(arn)") }
         lines.append("tables: \(r.sourceTable ?? "?") -> \(r.targetTable ?? "?")")
         let t = r.totals
+        lines.append("events: inserted \(t.inserted), modified \(t.modified), removed \(t.removed)"
+            + (t.outOfOrder > 0 ? ", out of order \(t.outOfOrder)" : ""))
         lines.append("records: read \(t.read), put \(t.put), deleted \(t.deleted), updated \(t.updated), "
             + "TTL skipped \(t.skippedTTL), dead-lettered \(t.deadLettered), retries \(t.retries), throttles \(t.throttles)")
         if let backfill = r.backfill, !backfill.isEmpty {

@@ -5,6 +5,13 @@ import Synchronization
 public final class ReplicationCounters: Sendable {
     public struct Totals: Sendable, Equatable, Codable {
         public var read = 0
+        /// New records read, by event (a replayed record is not counted again).
+        public var inserted = 0
+        public var modified = 0
+        public var removed = 0
+        /// New records whose sequence number did not rise above the one
+        /// before them on their shard: applied, counted, and logged.
+        public var outOfOrder = 0
         public var put = 0
         public var deleted = 0
         public var updated = 0
@@ -14,6 +21,17 @@ public final class ReplicationCounters: Sendable {
         public var throttles = 0
         public var batches = 0
         public init() {}
+
+        /// Fields missing from an older status file read as 0.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func field(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+            read = try field(.read); inserted = try field(.inserted); modified = try field(.modified)
+            removed = try field(.removed); outOfOrder = try field(.outOfOrder); put = try field(.put)
+            deleted = try field(.deleted); updated = try field(.updated); skippedTTL = try field(.skippedTTL)
+            deadLettered = try field(.deadLettered); retries = try field(.retries); throttles = try field(.throttles)
+            batches = try field(.batches)
+        }
     }
 
     private let totals = Mutex(Totals())

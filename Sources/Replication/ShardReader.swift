@@ -60,6 +60,13 @@ struct ShardReader: Sendable {
                 guard replicator.issue(shard: shard, sequence: seq, createdAt: record.approximateCreationDateTime) else {
                     continue  // already handed out (a renewed iterator replays)
                 }
+                replicator.counters.add {
+                    switch record.eventName {
+                    case "INSERT": $0.inserted += 1
+                    case "MODIFY": $0.modified += 1
+                    default: $0.removed += 1
+                    }
+                }
                 guard apply(record, origin: Change.Origin(source: shard, sequence: seq)) else { return }
             }
             replicator.noteRead(shard: shard, createdAt: page.records.last?.approximateCreationDateTime)

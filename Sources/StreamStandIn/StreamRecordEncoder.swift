@@ -39,7 +39,7 @@ enum StreamRecordEncoder {
         w.writeKey("eventVersion"); w.writeString("1.1")
         if byService {
             w.writeKey("userIdentity")
-            w.writeRaw(#"{"principalId":"dynamodb.amazonaws.com","type":"Service"}"#)
+            w.writeRaw(#"{"PrincipalId":"dynamodb.amazonaws.com","Type":"Service"}"#)
         }
         w.endObject()
         return w.bytes

@@ -78,6 +78,13 @@ final class StreamReplicatorTests: XCTestCase {
         XCTAssertEqual(totals.deadLettered, 0)
         XCTAssertGreaterThan(totals.deleted, 0)
         XCTAssertGreaterThan(totals.put, 0)
+        // Records are counted by event, whatever write they became.
+        var events: [String: Int] = [:]
+        for shard in shards { for record in try h.records(ofShard: shard.id) { events[record.eventName, default: 0] += 1 } }
+        XCTAssertEqual(totals.inserted, events["INSERT"] ?? -1)
+        XCTAssertEqual(totals.modified, events["MODIFY"] ?? -1)
+        XCTAssertEqual(totals.removed, events["REMOVE"] ?? -1)
+        XCTAssertEqual(totals.outOfOrder, 0)
     }
 
     // MARK: - 2. Splits

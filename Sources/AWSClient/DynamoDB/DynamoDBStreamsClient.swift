@@ -207,8 +207,11 @@ public struct DynamoDBStreamsClient: Sendable {
             case "eventName": eventName = value.string
             case "eventID": eventID = value.string
             case "userIdentity":
-                userType = value["type"]?.string
-                userPrincipal = value["principalId"]?.string
+                // GetRecords spells the members `Type` and `PrincipalId`
+                // (the Streams API's Identity shape); Lambda events spell
+                // them `type` and `principalId`. Either may reach us.
+                userType = (value["Type"] ?? value["type"])?.string
+                userPrincipal = (value["PrincipalId"] ?? value["principalId"])?.string
             case "dynamodb":
                 value.forEachMember { field, v in
                     switch field {
