@@ -17,9 +17,13 @@ public struct Change: Sendable {
     public struct Origin: Sendable, Hashable {
         public var source: String
         public var sequence: SequenceNumber
-        public init(source: String, sequence: SequenceNumber) {
+        /// The record's place in its source's issue order (``Watermark``):
+        /// what the acknowledgement names.
+        public var ticket: Int
+        public init(source: String, sequence: SequenceNumber, ticket: Int) {
             self.source = source
             self.sequence = sequence
+            self.ticket = ticket
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Ferry's progress, as stored between runs. Versioned JSON, bound to the
 /// stream it belongs to: a checkpoint of another stream is refused.
@@ -28,11 +29,12 @@ public struct Checkpoint: Sendable, Codable, Equatable {
 }
 
 /// Where checkpoints live. A file for one host today; a shared store (a
-/// table written with conditional updates) lets several hosts split a
-/// stream later, behind the same two calls.
+/// table written with conditional updates, one row per shard) lets several
+/// hosts split a stream, behind the same calls: the replicator hands over
+/// only the shards that changed (``CheckpointDelta``).
 public protocol CheckpointStore: Sendable {
-    func load() throws -> Checkpoint?
-    func save(_ checkpoint: Checkpoint) throws
+    func load(for streamArn: String) throws -> Checkpoint?
+    func apply(_ delta: CheckpointDelta) throws
 }
 
 /// Errors about the checkpoint's content (not its file I/O).
@@ -41,10 +43,25 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The checkpoint as a local JSON file, replaced atomically on every save.
-public struct FileCheckpointStore: CheckpointStore {
+/// It keeps the document in memory and merges each delta into it.
+public final class FileCheckpointStore: CheckpointStore {
     public let path: String
+    private let document = Mutex<Checkpoint?>(nil)
 
     public init(path: String) { self.path = path }
+
+    /// Merges the changed shards into the document and writes it.
+    public func apply(_ delta: CheckpointDelta) throws {
+        let next = try document.withLock { doc -> Checkpoint in
+            var c = try doc ?? load() ?? Checkpoint(streamArn: delta.streamArn)
+            c.streamArn = delta.streamArn
+            for (id, progress) in delta.changed { c.shards[id] = progress }
+            for id in delta.removed { c.shards[id] = nil }
+            doc = c
+            return c
+        }
+        try save(next)
+    }
 
     public func load() throws -> Checkpoint? {
         guard let bytes = try AtomicFile.read(path) else { return nil }
@@ -63,6 +80,7 @@ public struct FileCheckpointStore: CheckpointStore {
     }
 
     public func save(_ checkpoint: Checkpoint) throws {
+        document.withLock { $0 = checkpoint }
         var copy = checkpoint
         copy.updatedAt = Date()
         let data = try StateJSON.encoder.encode(copy)

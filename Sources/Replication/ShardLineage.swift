@@ -69,6 +69,12 @@ public struct ShardLineage: Sendable {
         phases[id] = .finished
     }
 
+    /// Drops a shard that aged out of the stream after it finished.
+    public mutating func forget(_ id: String) {
+        phases[id] = nil
+        descriptors[id] = nil
+    }
+
     /// Whether a shard's parent no longer holds it back.
     public func parentAllows(_ id: String) -> Bool {
         guard let parent = descriptors[id]?.parentId, let parentPhase = phases[parent] else { return true }

@@ -47,6 +47,13 @@ public struct StatusReport: Sendable, Codable, Equatable {
     public var checkpointAgeSeconds: Double?
     /// Backfill progress, when one runs.
     public var backfill: [String: Int]?
+    /// Set while replication is stalled: changes wait and nothing has moved
+    /// for `stream.stall_seconds`. `ferry health` fails meanwhile.
+    public var stalled: String?
+    /// The process's threads now, and the most it should have (fixed at
+    /// start from the configuration, whatever the number of shards).
+    public var threads: Int?
+    public var threadBound: Int?
 
     public init(version: String, pid: Int32, writtenAt: Date, phase: Phase) {
         self.version = version

@@ -17,13 +17,25 @@ public struct StreamReplicatorOptions: Sendable {
     public var skipTrimmedGaps = false
     /// The longest pause between polls of an idle shard.
     public var idleBackoffMax = 1.0
+    /// Threads that poll shards (GetShardIterator, GetRecords), whatever
+    /// the number of shards.
+    public var readers = 4
+    /// Idle polls per second over all shards; a shard that returned records
+    /// is polled again at once, outside this budget.
+    public var maxPollsPerSecond = 500.0
+    /// The shortest pause between full listings of the stream (longer with
+    /// many shards: see ``ReplicationCore/fullDiscoveryInterval``).
     public var discoveryInterval = 5.0
+    /// DescribeStream pages per second while listing (DynamoDB allows 10).
+    public var describePagesPerSecond = 5.0
     public var checkpointInterval = 1.0
     public var getRecordsLimit = 1000
     /// How long DynamoDB keeps stream records.
     public var retention: Double = 24 * 3600
     /// Seconds allowed to drain the lanes at shutdown.
     public var drainDeadline = 30.0
+    /// Seconds without progress, while records wait, before a stall is declared.
+    public var stallSeconds = 120.0
     public var sourceTable: String?
     public var statusPath: String?
     public var version = "dev"
@@ -31,6 +43,17 @@ public struct StreamReplicatorOptions: Sendable {
     public init(streamArn: String, mapping: MappingOptions) {
         self.streamArn = streamArn
         self.mapping = mapping
+    }
+
+    var coreOptions: ReplicationCore.Options {
+        var o = ReplicationCore.Options(streamArn: streamArn)
+        o.startPosition = startPosition
+        o.skipTrimmedGaps = skipTrimmedGaps
+        o.retention = retention
+        o.discoveryInterval = discoveryInterval
+        o.checkpointInterval = checkpointInterval
+        o.stallSeconds = stallSeconds
+        return o
     }
 }
 
@@ -45,32 +68,20 @@ public enum ReplicationOutcome: Sendable, Equatable {
     case failed(String)
 }
 
-/// Follows one DynamoDB stream and applies it to the target: discovers
-/// shards (keeping parents before children), runs one reader per shard,
-/// feeds the writer pool, tracks per-shard watermarks, writes checkpoints
-/// and the status file, and shuts down cleanly.
+/// Follows one DynamoDB stream and applies it to the target: the I/O shell
+/// around ``ReplicationCore``. It carries the core's actions out: a fixed
+/// set of reader threads polls the shards the core starts
+/// (``ShardPoller``), a fixed set of writer threads applies the changes
+/// (``WriterPool``), one thread lists the stream, one ticks (checkpoint,
+/// status file, stalls). The thread count does not grow with the shards.
 public final class StreamReplicator: Sendable {
-    struct ShardStats: Sendable {
-        var recordsApplied = 0
-        var lastApplied: SequenceNumber?
-        var caughtUp = false
-        var drained = false
-        /// Creation time of the last record read (seconds since 1970).
-        var lastReadCreatedAt: Double?
-    }
-
-    struct State: Sendable {
-        var lineage = ShardLineage()
-        var watermarks: [String: Watermark] = [:]
-        var stats: [String: ShardStats] = [:]
-        var started = Set<String>()
-        var checkpoint: Checkpoint
-        var gaps: [StatusReport.Gap] = []
+    struct Shell: Sendable {
         var phase = StatusReport.Phase.starting
         var lastError: String?
         var lastCheckpointWrite: Date?
         var outcome: ReplicationOutcome?
-        var firstDiscovery = true
+        var stalled: String?
+        var threadBound: Int?
     }
 
     let options: StreamReplicatorOptions
@@ -81,18 +92,26 @@ public final class StreamReplicator: Sendable {
     let deadLetters: DeadLetterFile?
     let logger: Logger
     let mapper: RecordMapper
-    let state: Mutex<State>
+    let core: Mutex<ReplicationCore>
+    let shell = Mutex(Shell())
     let stopping = Atomic<Bool>(false)
+    /// Successful requests of any kind (reads and writes), for stalls.
+    let requestsCompleted = Atomic<Int>(0)
     let finished = DispatchSemaphore(value: 0)
-    let readers = DispatchGroup()
     let timerQueue = DispatchQueue(label: "ferry.replicator.timer")
+    let discoveryQueue = DispatchQueue(label: "ferry.replicator.discovery")
+    let discoveryRunning = Atomic<Bool>(false)
+    let warnings = RateLimitedLog(interval: 10)
     private let poolBox = Mutex<WriterPool?>(nil)
+    private let pollerBox = Mutex<ShardPoller?>(nil)
+    let clock: @Sendable () -> Double
 
     /// - Parameters:
     ///   - source: reads current items for KEYS_ONLY and OLD_IMAGE streams.
+    ///   - clock: wall-clock seconds since 1970 (record times are on it).
     public init(options: StreamReplicatorOptions, streams: DynamoDBStreamsClient, source: DynamoDBClient?,
                 checkpoints: FileCheckpointStore, counters: ReplicationCounters, deadLetters: DeadLetterFile?,
-                logger: Logger) throws {
+                logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         self.options = options
         self.streams = streams
         self.source = source
@@ -100,18 +119,20 @@ public final class StreamReplicator: Sendable {
         self.counters = counters
         self.deadLetters = deadLetters
         self.logger = logger
+        self.clock = clock
         self.mapper = RecordMapper(options: options.mapping)
         let loaded = try checkpoints.load(for: options.streamArn)
-        var initial = State(checkpoint: loaded ?? Checkpoint(streamArn: options.streamArn))
-        initial.firstDiscovery = loaded == nil
-        initial.lineage = ShardLineage(finished: (loaded?.shards ?? [:]).filter { $0.value.finished }.map(\.key))
-        for (id, progress) in loaded?.shards ?? [:] where !progress.finished {
-            initial.watermarks[id] = Watermark(checkpoint: progress.sequence)
-        }
-        state = Mutex(initial)
+        core = Mutex(ReplicationCore(options: options.coreOptions, checkpoint: loaded, now: clock()))
     }
 
     var pool: WriterPool { poolBox.withLock { $0! } }
+    var poller: ShardPoller { pollerBox.withLock { $0! } }
+
+    /// The most threads the process should have while streaming, whatever
+    /// the number of shards: the readers, the writers, the timer and the
+    /// lister, plus a margin for the process's own (main, signals, status
+    /// pump, node discovery, Dispatch's manager, libcurl's resolver).
+    public static func threadBound(readers: Int, writers: Int) -> Int { readers + writers + 2 + 10 }
 
     /// Runs until ``stop()`` or a failure; drains and checkpoints before it returns.
     public func run(target: any TargetWriter, poolOptions: WriterPoolOptions) -> ReplicationOutcome {
@@ -119,13 +140,18 @@ public final class StreamReplicator: Sendable {
                               counters: counters, deadLetters: deadLetters,
                               onApplied: { [weak self] origins in self?.applied(origins) })
         poolBox.withLock { $0 = pool }
-        checkRetention()
+        let poller = ShardPoller(threads: options.readers, pollsPerSecond: options.maxPollsPerSecond, replicator: self)
+        pollerBox.withLock { $0 = poller }
+        let bound = Self.threadBound(readers: options.readers, writers: poolOptions.writers)
+        shell.withLock { $0.threadBound = bound }
+        logger.info("streaming", metadata: [
+            "stream": "\(options.streamArn)", "reader_threads": "\(options.readers)", "writer_threads": "\(poolOptions.writers)",
+            "lanes": "\(poolOptions.lanes)", "thread_bound": "\(bound)"])
+        let first = core.withLock { $0.start(now: clock()) }
+        // The status file from the first second, before any shard is read.
+        writeStatus()
+        perform(first)
         if outcome == nil {
-            discover()
-        }
-        if outcome == nil {
-            state.withLock { $0.phase = .streaming }
-            logger.info("streaming", metadata: ["stream": "\(options.streamArn)"])
             scheduleTick()
             finished.wait()
         }
@@ -138,10 +164,11 @@ public final class StreamReplicator: Sendable {
         finish(.stopped)
     }
 
-    var outcome: ReplicationOutcome? { state.withLock { $0.outcome } }
+    var outcome: ReplicationOutcome? { shell.withLock { $0.outcome } }
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
     func finish(_ outcome: ReplicationOutcome) {
-        let first = state.withLock { s -> Bool in
+        let first = shell.withLock { s -> Bool in
             guard s.outcome == nil else { return false }
             s.outcome = outcome
             if case .failed(let why) = outcome { s.lastError = why }
@@ -150,23 +177,24 @@ public final class StreamReplicator: Sendable {
         }
         if first {
             stopping.store(true, ordering: .relaxed)
+            pollerBox.withLock { $0 }?.wake()
             finished.signal()
         }
     }
 
     private func shutdown() -> ReplicationOutcome {
         stopping.store(true, ordering: .relaxed)
-        state.withLock { $0.phase = .draining }
+        shell.withLock { $0.phase = .draining }
         writeStatus()
         let deadline = DispatchTime.now() + options.drainDeadline
-        if readers.wait(timeout: deadline) == .timedOut {
+        if !poller.join(deadline: deadline) {
             logger.warning("shard readers did not stop before the drain deadline")
         }
         if !pool.drain(deadline: deadline) {
             logger.warning("lanes did not drain before the deadline; unapplied changes will be read again on restart")
         }
         if let fatal = pool.fatalError, outcome == .stopped || outcome == nil {
-            state.withLock { $0.outcome = .failed(fatal.description); $0.lastError = fatal.description }
+            shell.withLock { $0.outcome = .failed(fatal.description); $0.lastError = fatal.description }
         }
         // Rewriting an unchanged checkpoint renews its age, which keeps an
         // idle stream from looking stale on the next start; after a gap it
@@ -174,55 +202,63 @@ public final class StreamReplicator: Sendable {
         // manager's restart), so an unchanged checkpoint stays as it was.
         var endedAtGap = false
         if case .gap? = outcome { endedAtGap = true }
-        saveCheckpoint(force: !endedAtGap)
+        saveCheckpoint(core.withLock { $0.takeCheckpointDelta() }, touch: !endedAtGap)
         let result = outcome ?? .stopped
-        state.withLock { $0.phase = result == .stopped ? .stopped : .failed }
+        shell.withLock { $0.phase = result == .stopped ? .stopped : .failed }
         writeStatus()
         return result
+    }
+
+    // MARK: - Carrying out the core's actions
+
+    func perform(_ actions: [ReplicationCore.Action]) {
+        for action in actions {
+            switch action {
+            case .poll(let shard, let position):
+                logger.debug("shard reader started", metadata: ["shard": "\(shard)", "position": "\(position)"])
+                poller.start(shard: shard, at: position)
+            case .discover(let after):
+                discover(after: after)
+            case .saveCheckpoint(let delta):
+                saveCheckpoint(delta, touch: false)
+            case .reportGap(let gap):
+                logger.error("changes lost: records were trimmed from the stream before Ferry read them",
+                             metadata: ["shard": "\(gap.shard)", "after": "\(gap.afterSequence ?? "start")",
+                                        "detail": "\(gap.detail)",
+                                        "action": "\(gap.skipped ? "skipping ahead (skip_trimmed_gaps)" : "stopping")"])
+            case .outOfOrder(let shard, let previous, let sequence):
+                warnings.log(logger, key: "out-of-order",
+                             "a stream record's sequence number does not rise; it is applied, not dropped",
+                             metadata: ["shard": "\(shard)", "previous": "\(previous.digits)", "sequence": "\(sequence.digits)"])
+            case .stalled(let detail):
+                shell.withLock { $0.stalled = detail; $0.lastError = detail }
+                logger.error("replication stalled", metadata: ["detail": "\(detail)"])
+            case .resumed:
+                shell.withLock { $0.stalled = nil }
+                logger.notice("replication moves again")
+            case .finish(let outcome):
+                finish(outcome)
+            }
+        }
     }
 
     // MARK: - Acknowledgements
 
     func applied(_ origins: [Change.Origin]) {
-        // Group by shard before taking the lock (a batch holds a few
-        // shards at most), so the lock is held for a few lookups, not three
-        // per record: the shard readers wait on the same lock.
-        var groups: [(source: String, sequences: [SequenceNumber])] = []
-        for origin in origins {
-            if let i = groups.lastIndex(where: { $0.source == origin.source }) {
-                groups[i].sequences.append(origin.sequence)
-            } else {
-                groups.append((origin.source, [origin.sequence]))
-            }
-        }
-        state.withLock { s in
-            for (source, sequences) in groups {
-                s.watermarks[source]?.acknowledge(contentsOf: sequences)
-                s.stats[source, default: ShardStats()].recordsApplied += sequences.count
-                s.stats[source]?.lastApplied = s.watermarks[source]?.checkpoint
-                Self.finishIfDone(source, &s)
-            }
-        }
-    }
-
-    /// A drained shard whose records are all applied is finished.
-    static func finishIfDone(_ shard: String, _ s: inout State) {
-        guard s.stats[shard]?.drained == true, (s.watermarks[shard]?.inFlight ?? 0) == 0,
-              s.lineage.phases[shard] != .finished else { return }
-        s.lineage.finished(shard)
+        requestsCompleted.add(1, ordering: .relaxed)
+        let now = clock()
+        core.withLock { $0.applied(origins, now: now) }
     }
 
     // MARK: - Timers
 
     private func scheduleTick() {
         timerQueue.asyncAfter(deadline: .now() + options.checkpointInterval) { [weak self] in
-            guard let self, !self.stopping.load(ordering: .relaxed) else { return }
+            guard let self, !self.isStopping else { return }
             self.tick()
             self.scheduleTick()
         }
     }
-
-    private let _lastDiscovery = Mutex<Double>(0)
 
     private func tick() {
         if let fatal = pool.fatalError {
@@ -230,22 +266,41 @@ public final class StreamReplicator: Sendable {
             finish(.failed(fatal.description))
             return
         }
-        saveCheckpoint(force: false)
+        let queued = pool.queued
+        let completed = requestsCompleted.load(ordering: .relaxed)
+        let actions = core.withLock { $0.tick(now: clock(), queued: queued, requestsCompleted: completed) }
+        perform(actions)
         writeStatus()
-        let now = monotonicSeconds()
-        let due = _lastDiscovery.withLock { last -> Bool in
-            guard now - last >= options.discoveryInterval else { return false }
-            last = now
-            return true
-        }
-        if due { discover() }
     }
 
-    func requestDiscovery() {
-        timerQueue.async { [weak self] in
-            guard let self, !self.stopping.load(ordering: .relaxed) else { return }
-            self._lastDiscovery.withLock { $0 = monotonicSeconds() }
-            self.discover()
+    func noteError(_ text: String) {
+        shell.withLock { $0.lastError = String(text.prefix(300)) }
+        logger.warning("\(text)")
+    }
+}
+
+/// Logs a warning at most once per interval per key, with how many were
+/// held back: a broken stream must be visible without flooding the log.
+final class RateLimitedLog: Sendable {
+    private let interval: Double
+    private let state = Mutex<[String: (last: Double, suppressed: Int)]>([:])
+
+    init(interval: Double) { self.interval = interval }
+
+    func log(_ logger: Logger, key: String, _ message: String, metadata: Logger.Metadata) {
+        let now = monotonicSeconds()
+        let suppressed: Int? = state.withLock { s in
+            let entry = s[key] ?? (last: -Double.infinity, suppressed: 0)
+            guard now - entry.last >= interval else {
+                s[key] = (entry.last, entry.suppressed + 1)
+                return nil
+            }
+            s[key] = (now, 0)
+            return entry.suppressed
         }
+        guard let suppressed else { return }
+        var m = metadata
+        if suppressed > 0 { m["more_since_last_warning"] = "\(suppressed)" }
+        logger.warning("\(message)", metadata: m)
     }
 }

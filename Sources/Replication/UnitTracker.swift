@@ -51,8 +51,8 @@ public final class UnitTracker: Sendable {
             u[unit, default: Unit(watermark: Watermark())].issued += 1
             let n = u[unit]!.issued
             let seq = SequenceNumber(String(n))!
-            _ = u[unit]!.watermark.issue(seq)
-            return Change.Origin(source: unit, sequence: seq)
+            let ticket = u[unit]!.watermark.issue(seq)
+            return Change.Origin(source: unit, sequence: seq, ticket: ticket)
         }
     }
 
@@ -62,8 +62,8 @@ public final class UnitTracker: Sendable {
         units.withLock { u in
             let seq = SequenceNumber(String(number))!
             u[unit, default: Unit(watermark: Watermark())].issued = number
-            _ = u[unit]!.watermark.issue(seq)
-            return Change.Origin(source: unit, sequence: seq)
+            let ticket = u[unit]!.watermark.issue(seq)
+            return Change.Origin(source: unit, sequence: seq, ticket: ticket)
         }
     }
 
@@ -87,7 +87,7 @@ public final class UnitTracker: Sendable {
     public func applied(_ origins: [Change.Origin]) {
         units.withLock { u in
             for origin in origins {
-                u[origin.source]?.watermark.acknowledge(origin.sequence)
+                u[origin.source]?.watermark.acknowledge(ticket: origin.ticket)
                 u[origin.source]?.advance()
             }
         }

@@ -1,40 +1,79 @@
-/// Tracks which of one shard's records the target has acknowledged and
-/// yields the checkpoint: the highest sequence number at or below which
-/// every record handed out has been acknowledged.
+/// Tracks which of one shard's (or one backfill unit's) records the target
+/// has acknowledged and yields the checkpoint: the sequence number at or
+/// below which every record handed out has been acknowledged.
 ///
 /// Records of one shard are spread over several writer lanes by key, and
 /// lanes finish out of order; a checkpoint past a record still in flight
-/// would lose it on a crash. Records are registered in stream order with
-/// ``issue(_:)``; ``acknowledge(_:)`` may come in any order.
+/// would lose it on a crash. Records are registered with ``issue(_:eventID:createdAt:)``
+/// in the order they were read and get a ticket: their place in that order.
+/// ``acknowledge(ticket:)`` may come in any order and costs O(1): no search,
+/// no hashing of sequence numbers.
 ///
-/// Pure logic, not thread-safe: its owner (the shard's coordinator) calls it
-/// from one queue.
+/// Tracking by issue order, not by sequence number, matters when a stream
+/// breaks its ordering contract (moto hands out one number twice when two
+/// clients write at once): two records with one number are two entries, and
+/// each is acknowledged on its own. The checkpoint never moves back.
+///
+/// Pure logic, not thread-safe: its owner calls it under one lock.
 public struct Watermark: Sendable {
-    /// Sequence numbers issued and not yet acknowledged, in stream order,
-    /// each with whether it has been acknowledged. Acknowledged entries at
-    /// the front are popped into `checkpoint`.
-    private var pending: [(seq: SequenceNumber, acked: Bool, createdAt: Double?)] = []
+    struct Entry: Sendable {
+        var seq: SequenceNumber
+        var acked: Bool
+        var createdAt: Double?
+        var eventID: String?
+    }
+
+    /// Entries issued and not yet popped into `checkpoint`, in issue order;
+    /// `pending[head]` has ticket `firstTicket`.
+    private var pending: [Entry] = []
     private var head = 0
+    private var firstTicket = 0
     private var unacknowledged = 0
+    /// The highest sequence number issued (acknowledged or not).
+    public private(set) var highestIssued: SequenceNumber?
 
     /// Every record at or below this is applied. nil: nothing yet.
     public private(set) var checkpoint: SequenceNumber?
 
-    public init(checkpoint: SequenceNumber? = nil) { self.checkpoint = checkpoint }
+    public init(checkpoint: SequenceNumber? = nil) {
+        self.checkpoint = checkpoint
+        self.highestIssued = checkpoint
+    }
 
     /// Records handed out and not yet acknowledged.
     public var inFlight: Int { unacknowledged }
 
-    /// Registers a record about to be handed to a lane. Sequence numbers
-    /// must rise; a repeat or an older one (a replay after an iterator was
-    /// renewed) returns false and must not be sent again.
+    /// The ticket the next issued record will get.
+    public var nextTicket: Int { firstTicket + pending.count - head }
+
+    /// Registers a record about to be handed to a lane and returns its
+    /// ticket. Replay detection is the caller's (``isReplay(_:eventID:floor:)``).
     /// - Parameter createdAt: the record's creation time (seconds since
     ///   1970), for the lag of the oldest record still in flight.
-    public mutating func issue(_ seq: SequenceNumber, createdAt: Double? = nil) -> Bool {
-        if let last = pending.last?.seq ?? checkpoint, seq <= last { return false }
-        pending.append((seq, false, createdAt))
+    @discardableResult
+    public mutating func issue(_ seq: SequenceNumber, eventID: String? = nil, createdAt: Double? = nil) -> Int {
+        let ticket = nextTicket
+        pending.append(Entry(seq: seq, acked: false, createdAt: createdAt, eventID: eventID))
         unacknowledged += 1
-        return true
+        if highestIssued.map({ seq > $0 }) ?? true { highestIssued = seq }
+        return ticket
+    }
+
+    /// Whether a record read now was already handed out: at or below the
+    /// checkpoint or `floor` (the position the iterator was asked for), or
+    /// an eventID issued since the checkpoint. A record above everything
+    /// issued so far is new without a look at the eventIDs, so the search
+    /// costs only when a stream repeats or lowers its numbers.
+    public func isReplay(_ seq: SequenceNumber, eventID: String?, floor: SequenceNumber?) -> Bool {
+        if let checkpoint, seq <= checkpoint { return true }
+        if let floor, seq <= floor { return true }
+        guard let highestIssued, seq <= highestIssued, let eventID else { return false }
+        var i = pending.count - 1
+        while i >= head {
+            if pending[i].eventID == eventID { return true }
+            i -= 1
+        }
+        return false
     }
 
     /// The creation time of the oldest record not yet acknowledged.
@@ -47,33 +86,26 @@ public struct Watermark: Sendable {
         return nil
     }
 
-    /// The last sequence number handed out (acknowledged or not).
-    public var lastIssued: SequenceNumber? { pending.last?.seq ?? checkpoint }
-
-    /// Marks several records as applied.
-    public mutating func acknowledge(contentsOf sequences: [SequenceNumber]) {
-        for seq in sequences { acknowledge(seq) }
-    }
-
-    /// Marks a record as applied by the target; advances the checkpoint over
-    /// the longest acknowledged prefix.
-    public mutating func acknowledge(_ seq: SequenceNumber) {
-        // Pending entries are in rising order: find this one by binary
-        // search (cheaper than hashing a 20-odd digit key per record).
-        var low = head, high = pending.count
-        while low < high {
-            let mid = (low + high) / 2
-            if pending[mid].seq < seq { low = mid + 1 } else { high = mid }
-        }
-        guard low < pending.count, pending[low].seq == seq, !pending[low].acked else { return }
-        pending[low].acked = true
+    /// Marks the record with `ticket` as applied; advances the checkpoint
+    /// over the longest acknowledged prefix. Unknown or repeated tickets
+    /// are ignored.
+    public mutating func acknowledge(ticket: Int) {
+        let index = head + (ticket - firstTicket)
+        guard ticket >= firstTicket, index < pending.count, !pending[index].acked else { return }
+        pending[index].acked = true
         unacknowledged -= 1
+        guard index == head else { return }
         while head < pending.count, pending[head].acked {
-            checkpoint = pending[head].seq
+            let seq = pending[head].seq
+            if checkpoint.map({ seq > $0 }) ?? true { checkpoint = seq }
             head += 1
+            firstTicket += 1
         }
         // Compact now and then so the array does not grow without bound.
-        if head > 1024, head * 2 > pending.count {
+        if head == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024, head * 2 > pending.count {
             pending.removeFirst(head)
             head = 0
         }

@@ -5,7 +5,11 @@ import Synchronization
 
 /// Settings of a ``WriterPool``.
 public struct WriterPoolOptions: Sendable {
+    /// Lanes: FIFO queues of changes, by key hash. Data, not threads.
     public var lanes = 8
+    /// Threads that send lanes' batches to the target (Dispatch queues
+    /// each running one loop): the pool's whole thread count.
+    public var writers = 4
     /// Writes per BatchWriteItem (25 for DynamoDB, up to 100 for Alternator).
     public var batchSize = 25
     /// How long a lane waits for more changes before it sends a part batch.
@@ -24,87 +28,312 @@ public struct WriterPoolFailure: Error, Sendable, CustomStringConvertible {
     public var description: String { "the target refused writes: \(error)" }
 }
 
-/// N writer lanes, each a serial Dispatch queue with a bounded inbox. A
-/// change goes to the lane of its key's hash, so every key's changes are
-/// applied in order; lanes batch, coalesce per key, retry, and report each
-/// applied change's origin through `onApplied`.
-public final class WriterPool: Sendable {
+/// Lanes of changes served by a fixed set of writer threads.
+///
+/// A change goes to the lane of its key's hash, and a lane is served by one
+/// writer at a time, first in first out, so every key's changes are
+/// applied in order. A lane is due when it holds a full batch or its oldest
+/// change has waited `lingerSeconds`; a free writer takes the due lane that
+/// waited longest, sends up to a batch of its changes, and gives it back.
+/// `lanes: 256` is 256 queues, not 256 threads: the thread count is
+/// `writers`, fixed at start.
+///
+/// Readers hand over whole pages (``submit(contentsOf:)``): one lock per
+/// page, not per change. When a lane is full the reader waits, so memory
+/// stays flat whatever the backlog.
+public final class WriterPool: @unchecked Sendable {
     public let options: WriterPoolOptions
-    private let lanes: [WriterLane]
-    private let group = DispatchGroup()
-    private let failure = Mutex<WriterPoolFailure?>(nil)
+
+    private struct Lane {
+        var queue = FIFO<Change>()
+        var busy = false
+        /// In the ready list (valid entry: same generation).
+        var scheduled = false
+        var generation = 0
+        var dueAt = 0.0
+        var inFullList = false
+    }
+
+    // All of the following under `monitor`.
+    private let monitor = Monitor()
+    private let work: Monitor.Condition
+    private let space: Monitor.Condition
+    private let idle: Monitor.Condition
+    private var lanes: [Lane]
+    private var ready = FIFO<(lane: Int, generation: Int)>()
+    private var full = FIFO<Int>()
+    private var queuedCount = 0
+    private var busyCount = 0
+    private var flushing = 0
+    private var closing = false
+    private var stopped = false
+
     private let aborting = Atomic<Bool>(false)
+    private let failure = Mutex<WriterPoolFailure?>(nil)
+    private let writersDone = DispatchGroup()
+    private let sender: BatchSender
 
     /// - Parameters:
     ///   - keySchema: the target table's key, to match UnprocessedItems to changes.
-    ///   - onApplied: called on a lane's queue with the origins of every
+    ///   - onApplied: called on a writer thread with the origins of every
     ///     change the target acknowledged (or that was dead-lettered).
     public init(options: WriterPoolOptions, target: any TargetWriter, keySchema: KeySchema,
                 counters: ReplicationCounters, deadLetters: DeadLetterFile?,
                 onApplied: @escaping @Sendable ([Change.Origin]) -> Void,
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        precondition(options.lanes > 0 && options.writers > 0 && options.laneCapacity > 0)
         self.options = options
-        var lanes: [WriterLane] = []
-        let shared = WriterLane.Shared(options: options, target: target, keySchema: keySchema, counters: counters,
-                                       deadLetters: deadLetters, onApplied: onApplied, random: random)
-        for index in 0..<options.lanes {
-            lanes.append(WriterLane(index: index, shared: shared))
-        }
-        self.lanes = lanes
-        for lane in lanes {
-            group.enter()
-            lane.queue.async { [self] in
-                _ = lane.run(isAborting: { self.aborting.load(ordering: .relaxed) }, onFatal: { error in
-                    self.failure.withLock { if $0 == nil { $0 = WriterPoolFailure(error: error) } }
-                })
-                self.group.leave()
+        sender = BatchSender(shared: .init(options: options, target: target, keySchema: keySchema, counters: counters,
+                                           deadLetters: deadLetters, onApplied: onApplied, random: random))
+        lanes = Array(repeating: Lane(), count: options.lanes)
+        work = monitor.makeCondition()
+        space = monitor.makeCondition()
+        idle = monitor.makeCondition()
+        for index in 0..<options.writers {
+            writersDone.enter()
+            DispatchQueue(label: "ferry.writer.\(index)").async { [self] in
+                writerLoop()
+                writersDone.leave()
             }
         }
     }
 
+    // MARK: - Submitting
+
     /// Queues a change on its key's lane; waits while that lane is full.
     public func submit(_ change: Change) {
-        lanes[change.key.lane(count: lanes.count)].inbox.put(.change(change))
+        submit(contentsOf: CollectionOfOne(change))
     }
+
+    /// Queues changes in order, each on its key's lane, under one lock;
+    /// waits while a lane is full. After an abort or a fatal error the
+    /// changes are dropped unacknowledged (read again on restart).
+    public func submit(contentsOf changes: some Collection<Change>) {
+        guard !changes.isEmpty else { return }
+        let now = monotonicSeconds()
+        monitor.lock()
+        var woke = 0
+        for change in changes {
+            let index = change.key.lane(count: lanes.count)
+            while lanes[index].queue.count >= options.laneCapacity && !stopped {
+                if woke > 0 { work.broadcast(); woke = 0 }
+                monitor.wait(space)
+            }
+            if stopped { break }
+            lanes[index].queue.append(change)
+            queuedCount += 1
+            if schedule(index, now: now) { woke += 1 }
+        }
+        monitor.unlock()
+        if woke == 1 { work.signal() } else if woke > 1 { work.broadcast() }
+    }
+
+    /// Puts a lane in the ready list if it has changes and nobody serves
+    /// it; a lane reaching a full batch joins the full list. Returns true
+    /// when a writer should be woken. Called under the lock.
+    private func schedule(_ index: Int, now: Double, dueNow: Bool = false) -> Bool {
+        guard !lanes[index].busy, !lanes[index].queue.isEmpty else { return false }
+        var wake = false
+        if !lanes[index].scheduled {
+            lanes[index].scheduled = true
+            lanes[index].generation &+= 1
+            lanes[index].dueAt = dueNow ? now : now + options.lingerSeconds
+            ready.append((index, lanes[index].generation))
+            wake = true
+        }
+        if !lanes[index].inFullList && lanes[index].queue.count >= options.batchSize {
+            lanes[index].inFullList = true
+            full.append(index)
+            wake = true
+        }
+        return wake
+    }
+
+    // MARK: - Writers
+
+    private func writerLoop() {
+        monitor.lock()
+        while true {
+            guard !stopped else { break }
+            let now = monotonicSeconds()
+            guard let index = takeDueLane(now: now) else {
+                monitor.wait(work, until: nextDueAt())
+                continue
+            }
+            let changes = lanes[index].queue.removeFirst(upTo: options.batchSize)
+            lanes[index].busy = true
+            busyCount += 1
+            queuedCount -= changes.count
+            space.broadcast()
+            monitor.unlock()
+
+            var fatal: AWSClientError?
+            var aborted = false
+            do {
+                try sender.apply(changes, isAborting: { aborting.load(ordering: .relaxed) })
+            } catch let error as AWSClientError {
+                fatal = error
+            } catch {
+                aborted = true
+            }
+
+            monitor.lock()
+            lanes[index].busy = false
+            busyCount -= 1
+            if let fatal {
+                failure.withLock { if $0 == nil { $0 = WriterPoolFailure(error: fatal) } }
+                dropAll()
+            } else if aborted {
+                dropAll()
+            } else if schedule(index, now: monotonicSeconds(), dueNow: true) {
+                work.signal()
+            }
+            if queuedCount == 0 && busyCount == 0 { idle.broadcast() }
+        }
+        monitor.unlock()
+    }
+
+    /// The due lane that waited longest: full lanes first, then lanes whose
+    /// linger ran out (all of them while flushing or closing). Under the lock.
+    private func takeDueLane(now: Double) -> Int? {
+        let everythingDue = flushing > 0 || closing
+        while let index = full.first {
+            full.removeFirst()
+            lanes[index].inFullList = false
+            if lanes[index].scheduled && !lanes[index].busy {
+                lanes[index].scheduled = false
+                return index
+            }
+        }
+        while let entry = ready.first {
+            let lane = lanes[entry.lane]
+            guard lane.scheduled, lane.generation == entry.generation, !lane.busy else {
+                ready.removeFirst()
+                continue
+            }
+            guard everythingDue || lane.dueAt <= now else { return nil }
+            ready.removeFirst()
+            lanes[entry.lane].scheduled = false
+            return entry.lane
+        }
+        return nil
+    }
+
+    /// When the first lingering lane becomes due. Under the lock.
+    private func nextDueAt() -> Double {
+        while let entry = ready.first {
+            let lane = lanes[entry.lane]
+            if lane.scheduled && lane.generation == entry.generation && !lane.busy { return lane.dueAt }
+            ready.removeFirst()
+        }
+        return .infinity
+    }
+
+    /// Drops every queued change unacknowledged and unblocks everyone.
+    /// Under the lock.
+    private func dropAll() {
+        aborting.store(true, ordering: .relaxed)
+        for i in lanes.indices {
+            lanes[i].queue = FIFO()
+            lanes[i].scheduled = false
+            lanes[i].inFullList = false
+        }
+        ready = FIFO()
+        full = FIFO()
+        queuedCount = 0
+        stopped = true
+        work.broadcast()
+        space.broadcast()
+        idle.broadcast()
+    }
+
+    // MARK: - Flush, drain, abort
 
     /// Sends what every lane holds and waits until the target has it.
     public func flush() {
-        let done = DispatchGroup()
-        for lane in lanes {
-            done.enter()
-            lane.inbox.put(.flush(done))
-        }
-        done.wait()
+        monitor.lock()
+        flushing += 1
+        work.broadcast()
+        while (queuedCount > 0 || busyCount > 0) && !stopped { monitor.wait(idle) }
+        flushing -= 1
+        monitor.unlock()
     }
 
-    /// Sends everything queued, then stops the lanes. Returns false when
-    /// `deadline` passed first; the lanes then give up without
-    /// acknowledging what they still held (a restart sends it again).
+    /// Sends everything queued, then stops the writers. Returns false when
+    /// `deadline` passed first; the pool then gives up without
+    /// acknowledging what it still held (a restart sends it again).
     @discardableResult
     public func drain(deadline: DispatchTime) -> Bool {
-        // A lane stuck retrying (the target is down) with a full inbox has
-        // no room for the stop message: waiting for room would outlast the
-        // deadline, so give up on it there and abort.
-        let late = lanes.filter { !$0.inbox.put(.stop, until: deadline) }
-        if late.isEmpty, group.wait(timeout: deadline) == .success { return true }
-        aborting.store(true, ordering: .relaxed)
-        // Aborting lanes drop what they hold, which makes room for the stop.
-        for lane in late { _ = lane.inbox.put(.stop, until: .now() + 5) }
-        _ = group.wait(timeout: .now() + 5)
-        return false
+        let now = DispatchTime.now().uptimeNanoseconds
+        let end = monotonicSeconds() + Double(deadline.uptimeNanoseconds - min(deadline.uptimeNanoseconds, now)) / 1e9
+        monitor.lock()
+        closing = true
+        work.broadcast()
+        var drained = true
+        while (queuedCount > 0 || busyCount > 0) && !stopped {
+            if !monitor.wait(idle, until: end) && monotonicSeconds() >= end {
+                drained = false
+                break
+            }
+        }
+        if stopped { drained = false }  // a fatal error dropped what was left
+        if !drained { dropAll() }
+        stopped = true
+        work.broadcast()
+        space.broadcast()
+        monitor.unlock()
+        _ = writersDone.wait(timeout: .now() + 5)
+        return drained
     }
 
-    /// Stops at once: lanes drop what they hold without acknowledging it.
+    /// Stops at once: queued changes are dropped without acknowledgement.
     public func abort() {
-        aborting.store(true, ordering: .relaxed)
-        for lane in lanes { lane.inbox.put(.stop) }
-        _ = group.wait(timeout: .now() + 10)
+        monitor.withLock { dropAll() }
+        _ = writersDone.wait(timeout: .now() + 10)
     }
 
-    /// The first fatal target error, if a lane stopped on one (wrong
+    /// The first fatal target error, if a writer stopped on one (wrong
     /// credentials, missing table): the pipeline must stop.
     public var fatalError: WriterPoolFailure? { failure.withLock { $0 } }
 
-    /// Changes waiting in lane inboxes.
-    public var queued: Int { lanes.reduce(0) { $0 + $1.inbox.count } }
+    /// Changes waiting in the lanes (not counting those being sent).
+    public var queued: Int { monitor.withLock { queuedCount } }
+}
+
+/// A first-in first-out queue on an array with a moving head: O(1) at
+/// both ends, compacted when the dead front outgrows the live part.
+struct FIFO<Element>: Sendable where Element: Sendable {
+    private var items: [Element] = []
+    private var head = 0
+
+    var count: Int { items.count - head }
+    var isEmpty: Bool { head == items.count }
+    var first: Element? { isEmpty ? nil : items[head] }
+
+    mutating func append(_ element: Element) { items.append(element) }
+
+    mutating func removeFirst() {
+        head += 1
+        compact()
+    }
+
+    /// Removes and returns up to `n` elements from the front.
+    /// A copy, so the queue's storage is not shared while it grows again.
+    mutating func removeFirst(upTo n: Int) -> [Element] {
+        let end = min(items.count, head + n)
+        let taken = Array(items[head..<end])
+        head = end
+        compact()
+        return taken
+    }
+
+    private mutating func compact() {
+        if head == items.count {
+            items.removeAll(keepingCapacity: items.capacity <= 8192)
+            head = 0
+        } else if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+    }
 }

@@ -5,7 +5,7 @@ import XCTest
 final class BatchTests: XCTestCase {
     private func change(_ kind: Change.Kind, _ key: String, _ payload: String, seq: Int) -> Change {
         Change(kind: kind, key: Self.key(key), payload: Array(payload.utf8),
-               origin: .init(source: "shard-1", sequence: SequenceNumber(String(seq))!))
+               origin: .init(source: "shard-1", sequence: SequenceNumber(String(seq))!, ticket: seq))
     }
 
     static func key(_ s: String) -> ItemKey { try! KeySchema(partitionKey: "pk").key(of: ["pk": .s(s)]) }

@@ -77,7 +77,7 @@ final class WriterPoolTests: XCTestCase {
         var w = DynamoJSONWriter()
         w.writeItem(extra.isEmpty ? item : item.merging(["poison": .s(extra)]) { a, _ in a })
         return Change(kind: delete ? .delete : .put, key: try! schema.key(of: ["pk": .s(pk)]), payload: w.bytes,
-                      origin: .init(source: "shard", sequence: SequenceNumber(String(seq))!))
+                      origin: .init(source: "shard", sequence: SequenceNumber(String(seq))!, ticket: seq))
     }
 
     private func pool(_ target: FakeTarget, lanes: Int = 4, batch: Int = 25, capacity: Int = 1000,

@@ -2,23 +2,16 @@ import AWSClient
 import Dispatch
 import DynamoModel
 
-/// One lane of a ``WriterPool``: a serial queue running one loop that takes
-/// changes from its inbox, gathers them into a batch (up to the batch size
-/// or the linger time), and applies the batch until the target has all of
-/// it. Its batch state lives in that loop alone.
-final class WriterLane: Sendable {
-    enum Message: Sendable {
-        case change(Change)
-        case flush(DispatchGroup)
-        case stop
-    }
-
-    enum Outcome {
-        case stopped
-        case failed(AWSClientError)
-    }
-
-    /// What all lanes of a pool share.
+/// Applies a lane's changes to the target, in order: puts and deletes
+/// gathered into BatchWriteItem requests (the last change of a key wins
+/// within a batch), updates sent alone between them. Retries throttling,
+/// 5xx and UnprocessedItems with backoff; a write the target refuses for
+/// good goes to the dead-letter file. Reports every applied change's origin.
+///
+/// Holds no state between calls: whichever writer thread serves a lane
+/// calls it, one call per lane at a time.
+struct BatchSender: Sendable {
+    /// What every writer of a pool shares.
     struct Shared: Sendable {
         let options: WriterPoolOptions
         let target: any TargetWriter
@@ -29,104 +22,29 @@ final class WriterLane: Sendable {
         let random: @Sendable () -> Double
     }
 
-    let index: Int
-    let queue: DispatchQueue
-    let inbox: BoundedQueue<Message>
-    private let shared: Shared
+    let shared: Shared
 
-    init(index: Int, shared: Shared) {
-        self.index = index
-        self.shared = shared
-        queue = DispatchQueue(label: "ferry.lane.\(index)")
-        inbox = BoundedQueue(capacity: shared.options.laneCapacity)
-    }
-
-    /// The lane's loop; returns when told to stop or on a fatal error.
-    func run(isAborting: @escaping () -> Bool, onFatal: (AWSClientError) -> Void) -> Outcome {
-        dispatchPrecondition(condition: .onQueue(queue))
+    /// Applies `changes` in order. Throws ``Aborted`` (the pool is giving
+    /// up: shutdown deadline, lost lease) or a request-level terminal error
+    /// (the pool must stop); what was not applied then is not acknowledged.
+    func apply(_ changes: [Change], isAborting: () -> Bool) throws {
         var batch = Batch(capacity: shared.options.batchSize)
-        let linger = UInt64(max(0, shared.options.lingerSeconds) * 1e9)
-        var firstAt = DispatchTime.distantFuture
-        while true {
-            // Take what is there in one go (one wake-up for many changes),
-            // waiting only for the first, or until the linger window closes.
-            let room = max(1, shared.options.batchSize - batch.writes.count)
-            let deadline = batch.isEmpty ? DispatchTime.distantFuture : firstAt + .nanoseconds(Int(linger))
-            let messages = inbox.take(upTo: room, until: deadline)
-            var index = 0
-            do {
-                if messages.isEmpty {
-                    try send(&batch, isAborting)
-                    continue
-                }
-                while index < messages.count {
-                    let message = messages[index]
-                    index += 1
-                    switch message {
-                    case .change(let change):
-                        if change.kind == .update {
-                            try send(&batch, isAborting)
-                            try applyUpdate(change, isAborting)
-                            continue
-                        }
-                        if batch.isEmpty { firstAt = .now() }
-                        if !batch.add(change) {
-                            try send(&batch, isAborting)
-                            firstAt = .now()
-                            _ = batch.add(change)
-                        }
-                        if batch.isFull { try send(&batch, isAborting) }
-                    case .flush(let done):
-                        defer { done.leave() }
-                        try send(&batch, isAborting)
-                    case .stop:
-                        try send(&batch, isAborting)
-                        return .stopped
-                    }
-                }
-                // Let the window fill without waking for every change.
-                if !batch.isEmpty && !batch.isFull {
-                    let end = firstAt + .nanoseconds(Int(linger))
-                    let now = DispatchTime.now()
-                    if now < end { usleepSeconds(Double(end.uptimeNanoseconds - now.uptimeNanoseconds) / 1e9) }
-                }
-            } catch {
-                if let fatal = error as? AWSClientError { onFatal(fatal) }
-                // Messages of this take not yet handled: answer flushes; a
-                // stop among them (or the one in hand) ends the lane now.
-                var stopped = false
-                if index > 0, case .stop = messages[index - 1] { stopped = true }
-                for message in messages[index...] {
-                    switch message {
-                    case .flush(let done): done.leave()
-                    case .stop: stopped = true
-                    case .change: break
-                    }
-                }
-                if !stopped { drainWithoutApplying() }
-                return fatalOutcome(error)
+        for change in changes {
+            if change.kind == .update {
+                try send(&batch, isAborting)
+                try applyUpdate(change, isAborting)
+                continue
             }
-        }
-    }
-
-    private func fatalOutcome(_ error: Error) -> Outcome {
-        (error as? AWSClientError).map { .failed($0) } ?? .stopped
-    }
-
-    private struct Aborted: Error {}
-
-    /// After a fatal error or an abort: answer flushes so nobody waits
-    /// forever, drop changes unacknowledged (readers blocked on a full
-    /// inbox go on), return at the stop message.
-    private func drainWithoutApplying() {
-        while let message = inbox.take() {
-            switch message {
-            case .flush(let done): done.leave()
-            case .stop: return
-            case .change: continue
+            if !batch.add(change) {
+                try send(&batch, isAborting)
+                _ = batch.add(change)
             }
+            if batch.isFull { try send(&batch, isAborting) }
         }
+        try send(&batch, isAborting)
     }
+
+    struct Aborted: Error {}
 
     /// Applies `batch` until every write is acknowledged or dead-lettered,
     /// then reports its origins. Throws `Aborted` (shutdown deadline) or a
