@@ -208,6 +208,8 @@ extension FerryConfig {
             ("target.secret_access_key", secret(target.credentials.secretAccessKey)),
             ("stream.start_position", stream.startPosition.rawValue), ("stream.modify_as", stream.modifyAs.rawValue),
             ("stream.ttl_deletes", stream.ttlDeletes.rawValue), ("stream.lanes", String(stream.lanes)),
+            ("stream.readers", String(stream.readers)), ("stream.writers", String(stream.writers)),
+            ("stream.max_polls_per_second", String(stream.maxPollsPerSecond)),
             ("stream.batch_size", String(stream.batchSize)), ("state.checkpoint", state.checkpoint),
             ("state.status", state.status),
         ]

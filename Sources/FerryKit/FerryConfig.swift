@@ -60,7 +60,17 @@ public struct FerryConfig: Sendable, Equatable {
         /// Go on past a gap of trimmed records (changes lost to the target)
         /// instead of stopping. Never the default.
         public var skipTrimmedGaps = false
+        /// Writer lanes (queues by key hash; data, not threads).
         public var lanes = 8
+        /// Threads that send the lanes' batches to the target.
+        public var writers = 4
+        /// Threads that poll shards, whatever the number of shards.
+        public var readers = 4
+        /// Idle polls per second over all shards (a shard that returned
+        /// records is polled again at once, outside this budget).
+        public var maxPollsPerSecond = 500
+        /// Seconds without progress, while changes wait, before a stall is declared.
+        public var stallSeconds = 120
         /// Writes per BatchWriteItem: 25 for DynamoDB, up to 100 for Alternator.
         public var batchSize = 25
         /// How long a lane waits for more changes before sending a part batch.

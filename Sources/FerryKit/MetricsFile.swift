@@ -31,10 +31,28 @@ public enum MetricsFile {
         metric("ferry_retries_total", "Retried target writes after errors.", "counter", [("", Double(t.retries))])
         metric("ferry_throttles_total", "Throttled or partly processed target writes.", "counter", [("", Double(t.throttles))])
         metric("ferry_lag_seconds", "Age of the oldest change not yet applied (largest over shards).", "gauge", [("", r.lagSeconds)])
-        metric("ferry_shard_lag_seconds", "Per-shard lag.", "gauge",
-               r.shards.map { ("shard=\"\(escape($0.id))\"", $0.lagSeconds) })
-        metric("ferry_shard_records_applied_total", "Per-shard records applied.", "counter",
-               r.shards.map { ("shard=\"\(escape($0.id))\"", Double($0.recordsApplied)) })
+        // Bounded cardinality whatever the shard count: a histogram of
+        // per-shard lag and counts per state, never a series per shard.
+        let bounds: [Double] = [1, 5, 15, 60, 300, 1800, 3600, 21600]
+        out += "# HELP ferry_shard_lag_seconds Lag of each open shard, as a histogram over shards.\n"
+        out += "# TYPE ferry_shard_lag_seconds histogram\n"
+        for bound in bounds {
+            out += "ferry_shard_lag_seconds_bucket{le=\"\(format(bound))\"} \(r.shards.filter { $0.lagSeconds <= bound }.count)\n"
+        }
+        out += "ferry_shard_lag_seconds_bucket{le=\"+Inf\"} \(r.shards.count)\n"
+        out += "ferry_shard_lag_seconds_sum \(format(r.shards.reduce(0) { $0 + $1.lagSeconds }))\n"
+        out += "ferry_shard_lag_seconds_count \(r.shards.count)\n"
+        let states: [ShardPhase] = [.waiting, .reading, .drained, .finished]
+        metric("ferry_shards", "Shards by state.", "gauge",
+               states.map { state in ("state=\"\(state.rawValue)\"", Double(r.shards.filter { $0.state == state }.count)) })
+        if let threads = r.threads {
+            metric("ferry_threads", "Threads of the process.", "gauge", [("", Double(threads))])
+        }
+        if let bound = r.threadBound {
+            metric("ferry_thread_bound", "The most threads the process should have, fixed at start.", "gauge", [("", Double(bound))])
+        }
+        metric("ferry_stalled", "1 while changes wait and nothing has moved for stream.stall_seconds.", "gauge",
+               [("", r.stalled == nil ? 0 : 1)])
         metric("ferry_gaps", "Gaps (trimmed records) found; not skipped ones stop Ferry.", "gauge", [("", Double(r.gaps.count))])
         if let backfill = r.backfill {
             metric("ferry_backfill_progress", "Backfill counters.", "gauge",

@@ -137,6 +137,7 @@ extension FerryConfig {
     public var writerPoolOptions: WriterPoolOptions {
         var pool = WriterPoolOptions()
         pool.lanes = stream.lanes
+        pool.writers = stream.writers
         pool.batchSize = stream.batchSize
         pool.lingerSeconds = Double(stream.lingerMilliseconds) / 1000
         pool.laneCapacity = stream.laneCapacity

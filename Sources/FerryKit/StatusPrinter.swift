@@ -23,10 +23,23 @@ public enum StatusPrinter {
             lines.append("backfill: " + backfill.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         if let c = r.checkpointAgeSeconds { lines.append("checkpoint written \(format(c)) s ago") }
+        if let threads = r.threads {
+            lines.append("threads: \(threads)" + (r.threadBound.map { " (bound \($0))" } ?? ""))
+        }
+        if let stalled = r.stalled { lines.append("STALLED: \(stalled)") }
         if !r.shards.isEmpty {
+            // Totals and the shards furthest behind: readable at 5,000 shards.
+            var perState: [ShardPhase: Int] = [:]
+            for s in r.shards { perState[s.state, default: 0] += 1 }
+            let states: [ShardPhase] = [.waiting, .reading, .drained, .finished]
+            lines.append("shards: \(r.shards.count) (" + states.compactMap { state in
+                perState[state].map { "\(state.rawValue) \($0)" } }.joined(separator: ", ") + ")"
+                + ", caught up \(r.shards.filter { $0.caughtUp == true }.count)")
+            let shown = r.shards.sorted { ($0.lagSeconds, $1.id) > ($1.lagSeconds, $0.id) }.prefix(shardsShown)
             lines.append("")
-            lines.append("shard".padding(toLength: 44, withPad: " ", startingAt: 0) + " state     applied      lag s  last sequence")
-            for s in r.shards {
+            lines.append((r.shards.count > shardsShown ? "the \(shardsShown) shards with the most lag" : "shard")
+                .padding(toLength: 44, withPad: " ", startingAt: 0) + " state     applied      lag s  last sequence")
+            for s in shown {
                 lines.append(s.id.padding(toLength: 44, withPad: " ", startingAt: 0) + " "
                     + s.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
                     + String(format: " %8d %10.1f  ", s.recordsApplied, s.lagSeconds) + (s.lastSequenceApplied ?? "-"))
@@ -40,6 +53,9 @@ public enum StatusPrinter {
     }
 
     static func format(_ x: Double) -> String { String(format: "%.1f", x) }
+
+    /// Shards listed one per line; the status file keeps them all.
+    static let shardsShown = 20
 }
 
 /// `ferry health`: healthy while the status file is fresh and the phase is
@@ -69,6 +85,9 @@ public enum HealthCheck {
         }
         if !report.gaps.filter({ !$0.skipped }).isEmpty {
             return Verdict(healthy: false, message: "unhealthy: a gap in the stream (changes lost); see `ferry status`")
+        }
+        if let stalled = report.stalled {
+            return Verdict(healthy: false, message: "unhealthy: stalled: \(stalled)")
         }
         if age > maxAge && report.phase != .stopped {
             return Verdict(healthy: false, message: String(format: "unhealthy: status file is %.0f s old (limit %.0f s)", age, maxAge))

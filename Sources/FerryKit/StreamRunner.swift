@@ -58,6 +58,9 @@ public struct StreamRunner: Sendable {
         options.skipTrimmedGaps = config.stream.skipTrimmedGaps
         options.idleBackoffMax = Double(config.stream.idleBackoffMaxMilliseconds) / 1000
         options.drainDeadline = Double(config.stream.drainDeadlineSeconds)
+        options.readers = config.stream.readers
+        options.maxPollsPerSecond = Double(config.stream.maxPollsPerSecond)
+        options.stallSeconds = Double(config.stream.stallSeconds)
         options.sourceTable = description.tableName ?? config.source.table
         options.statusPath = config.state.status
         options.version = FerryBuild.version

@@ -93,7 +93,10 @@ final class SystemdNotifyTests: XCTestCase {
 
         let metrics = try String(contentsOfFile: dir + "/ferry.prom", encoding: .utf8)
         XCTAssertTrue(metrics.contains("ferry_records_read_total 1"), metrics)
-        XCTAssertTrue(metrics.contains("ferry_shard_lag_seconds{shard="), metrics)
+        XCTAssertTrue(metrics.contains("ferry_shard_lag_seconds_bucket{le=\"+Inf\"} 1"), metrics)
+        XCTAssertFalse(metrics.contains("{shard="), "no series per shard: \(metrics)")
+        XCTAssertTrue(metrics.contains("ferry_shards{state=\"reading\"} 1"), metrics)
+        XCTAssertTrue(metrics.contains("ferry_thread_bound "), metrics)
 
         // Neither secret, nor the item's value, in anything Ferry wrote.
         for file in try FileManager.default.contentsOfDirectory(atPath: dir) where file != "ferry.yaml" && file != "notify.sock" {
