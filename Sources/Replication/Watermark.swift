@@ -20,8 +20,14 @@ public struct Watermark: Sendable {
         var seq: SequenceNumber
         var acked: Bool
         var createdAt: Double?
-        var eventID: String?
     }
+
+    /// Hashes of the eventIDs of the last records issued (a ring that grows
+    /// to `recentCapacity`): a page delivered again is recognised by them.
+    /// 8 bytes a record, so a busy shard costs 16 KB and an idle one nothing.
+    private var recent: [UInt64] = []
+    private var recentNext = 0
+    static let recentCapacity = 2048
 
     /// Entries issued and not yet popped into `checkpoint`, in issue order;
     /// `pending[head]` has ticket `firstTicket`.
@@ -53,27 +59,49 @@ public struct Watermark: Sendable {
     @discardableResult
     public mutating func issue(_ seq: SequenceNumber, eventID: String? = nil, createdAt: Double? = nil) -> Int {
         let ticket = nextTicket
-        pending.append(Entry(seq: seq, acked: false, createdAt: createdAt, eventID: eventID))
+        pending.append(Entry(seq: seq, acked: false, createdAt: createdAt))
         unacknowledged += 1
+        if let eventID {
+            let h = Self.hash(eventID)
+            if recent.count < Self.recentCapacity {
+                recent.append(h)
+            } else {
+                recent[recentNext] = h
+                recentNext = (recentNext + 1) % Self.recentCapacity
+            }
+        }
         if highestIssued.map({ seq > $0 }) ?? true { highestIssued = seq }
         return ticket
     }
 
-    /// Whether a record read now was already handed out: at or below the
-    /// checkpoint or `floor` (the position the iterator was asked for), or
-    /// an eventID issued since the checkpoint. A record above everything
-    /// issued so far is new without a look at the eventIDs, so the search
-    /// costs only when a stream repeats or lowers its numbers.
+    /// Whether a record read now was already handed out: at or below
+    /// `floor` (the position its iterator chain was asked for; without one,
+    /// the checkpoint), or one of the last eventIDs issued. A record above
+    /// everything issued so far is new without a look at the eventIDs, so
+    /// the search costs only when a stream repeats or lowers its numbers.
+    ///
+    /// Within a chain the checkpoint is no test: a new record whose number
+    /// falls below one already applied (at a page boundary, say) is new.
     public func isReplay(_ seq: SequenceNumber, eventID: String?, floor: SequenceNumber?) -> Bool {
-        if let checkpoint, seq <= checkpoint { return true }
-        if let floor, seq <= floor { return true }
-        guard let highestIssued, seq <= highestIssued, let eventID else { return false }
-        var i = pending.count - 1
-        while i >= head {
-            if pending[i].eventID == eventID { return true }
-            i -= 1
+        if let floor {
+            if seq <= floor { return true }
+        } else if let checkpoint, seq <= checkpoint {
+            return true
         }
-        return false
+        guard let highestIssued, seq <= highestIssued, let eventID else { return false }
+        return recent.contains(Self.hash(eventID))
+    }
+
+    /// FNV-1a, 64 bits: cheap for a 32-character eventID, and a collision
+    /// (about 1 in 10^16 per pair) would be needed to mistake a new record
+    /// for a replay.
+    static func hash(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return h
     }
 
     /// The creation time of the oldest record not yet acknowledged.

@@ -35,6 +35,9 @@ public struct StandInConfiguration: Sendable {
     /// log. Requests are still parsed and checked (keys, duplicates, batch
     /// size, poison rules), so a benchmark sink measures the client.
     public var sinkMode = false
+    /// A stream that breaks its ordering contract, as moto's does when two
+    /// clients write at once. Off by default.
+    public var sequenceAnomalies = StandInSequenceAnomalies()
     /// Keep the log of applied writes that ``StreamStandIn/appliedWrites(table:key:)``
     /// reads. Costs memory per write; benchmarks turn it off.
     public var keepsWriteLog = true
@@ -68,4 +71,23 @@ public struct StandInConfiguration: Sendable {
     }
 
     var batchWriteLimit: Int { min(100, max(1, maxBatchWriteItems)) }
+}
+
+/// Sequence numbers that do not rise, and pages delivered twice: what moto
+/// produces when two clients write at once, made deterministic. Counts are
+/// over the records (or GetRecords answers) of the whole stand-in; 0 never.
+public struct StandInSequenceAnomalies: Sendable {
+    /// Every n-th record gets the number of the record before it in its shard.
+    public var repeatEvery = 0
+    /// Every n-th record gets a number below the record before it in its shard.
+    public var fallEvery = 0
+    /// Every n-th GetRecords answer's next iterator points back at the start
+    /// of the page it delivered, so the same records (same eventIDs) come again.
+    public var replayPageEvery = 0
+
+    public init(repeatEvery: Int = 0, fallEvery: Int = 0, replayPageEvery: Int = 0) {
+        self.repeatEvery = repeatEvery
+        self.fallEvery = fallEvery
+        self.replayPageEvery = replayPageEvery
+    }
 }

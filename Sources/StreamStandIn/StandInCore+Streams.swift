@@ -160,7 +160,11 @@ extension StandInCore {
             }
             guard token.position >= shard.trimmedCount else { throw Self.trimmed() }
             let records = shard.records(from: token.position, limit: limit, byteLimit: byteLimit)
-            let position = token.position + records.count
+            var position = token.position + records.count
+            if !records.isEmpty, state.anomalies.replayPageEvery > 0 {
+                state.recordsAnswered += 1
+                if state.recordsAnswered % state.anomalies.replayPageEvery == 0 { position = token.position }
+            }
             if !shard.isOpen, position >= shard.endIndex { return (records, nil) }
             state.iteratorsIssued += 1
             let next = ShardIteratorToken(serial: state.iteratorsIssued, shardID: token.shardID, position: position,

@@ -16,10 +16,14 @@ struct StandInState {
     /// Iterators with a serial number below this are expired.
     var iteratorsExpireBelowSerial = 0
     var writesApplied = 0
+    var recordsWritten = 0
+    var recordsAnswered = 0
+    let anomalies: StandInSequenceAnomalies
 
     init(configuration: StandInConfiguration) {
         nextSequence = configuration.firstSequenceNumber
         sequenceStep = max(1, configuration.sequenceNumberStep)
+        anomalies = configuration.sequenceAnomalies
     }
 
     mutating func allocateSequence() -> UInt128 {
@@ -130,10 +134,20 @@ struct StandInState {
         to shard: ShardState, stream: StreamState, event: StreamRecordEncoder.EventName, keys: [UInt8],
         newImage: ArraySlice<UInt8>?, oldImage: ArraySlice<UInt8>?, byService: Bool, now: Double, region: String
     ) {
-        let sequence = allocateSequence()
+        recordsWritten += 1
+        var sequence: UInt128
+        let previous = shard.lastSequence
+        if let previous, anomalies.repeatEvery > 0, recordsWritten % anomalies.repeatEvery == 0 {
+            sequence = previous
+        } else if let previous, previous > shard.startingSequence, anomalies.fallEvery > 0,
+                  recordsWritten % anomalies.fallEvery == 0 {
+            sequence = previous - 1
+        } else {
+            sequence = allocateSequence()
+        }
         let bytes = StreamRecordEncoder.encode(
-            event: event, sequence: sequence, created: now, keys: keys, newImage: newImage, oldImage: oldImage,
-            view: stream.view, region: region, byService: byService)
+            event: event, sequence: sequence, serial: recordsWritten, created: now, keys: keys, newImage: newImage,
+            oldImage: oldImage, view: stream.view, region: region, byService: byService)
         shard.append(StoredRecord(sequence: sequence, created: now, bytes: bytes))
     }
 

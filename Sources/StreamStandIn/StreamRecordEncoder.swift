@@ -14,7 +14,7 @@ enum StreamRecordEncoder {
     ///   - newImage, oldImage: item JSON; written only if `view` carries them.
     ///   - byService: a TTL deletion (`userIdentity` names DynamoDB itself).
     static func encode(
-        event: EventName, sequence: UInt128, created: Double, keys: [UInt8],
+        event: EventName, sequence: UInt128, serial: Int, created: Double, keys: [UInt8],
         newImage: ArraySlice<UInt8>?, oldImage: ArraySlice<UInt8>?,
         view: StandInStreamView, region: String, byService: Bool
     ) -> [UInt8] {
@@ -33,7 +33,7 @@ enum StreamRecordEncoder {
         w.writeKey("SizeBytes"); w.writeInt(keys.count + (newImage?.count ?? 0) + (oldImage?.count ?? 0))
         w.writeKey("StreamViewType"); w.writeString(view.rawValue)
         w.endObject()
-        w.writeKey("eventID"); w.writeString(eventID(sequence))
+        w.writeKey("eventID"); w.writeString(eventID(sequence, serial: serial))
         w.writeKey("eventName"); w.writeString(event.rawValue)
         w.writeKey("eventSource"); w.writeString("aws:dynamodb")
         w.writeKey("eventVersion"); w.writeString("1.1")
@@ -45,10 +45,11 @@ enum StreamRecordEncoder {
         return w.bytes
     }
 
-    /// 32 hex digits derived from the sequence number: unique per record,
-    /// shaped like DynamoDB's event IDs.
-    static func eventID(_ sequence: UInt128) -> String {
-        var a = SplitMix64(seed: UInt64(truncatingIfNeeded: sequence))
+    /// 32 hex digits derived from the sequence number and the record's
+    /// serial: unique per record even where numbers repeat, shaped like
+    /// DynamoDB's event IDs.
+    static func eventID(_ sequence: UInt128, serial: Int) -> String {
+        var a = SplitMix64(seed: UInt64(truncatingIfNeeded: sequence) ^ UInt64(serial) &* 0x9E37_79B9_7F4A_7C15)
         var b = SplitMix64(seed: UInt64(truncatingIfNeeded: sequence >> 64) ^ 0x5EED)
         return hex(a.next() ^ b.next()) + hex(a.next())
     }

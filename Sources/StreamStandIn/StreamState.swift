@@ -38,6 +38,7 @@ final class ShardState {
     }
 
     var isOpen: Bool { endingSequence == nil }
+    var lastSequence: UInt128? { records.last?.sequence }
     /// The position after the last record.
     var endIndex: Int { trimmedCount + records.count }
 

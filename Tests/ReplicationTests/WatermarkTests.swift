@@ -59,6 +59,17 @@ final class WatermarkTests: XCTestCase {
         XCTAssertEqual(w.checkpoint, seq(50))
     }
 
+    func testWithinAnIteratorChain_aNewRecordBelowTheCheckpoint_isNew_butAReplayedEventIDIsNot() {
+        var w = Watermark(checkpoint: seq(10))
+        let a = w.issue(seq(20), eventID: "a")
+        w.acknowledge(ticket: a)
+        XCTAssertEqual(w.checkpoint, seq(20))
+        // The chain was opened after 10: a new record numbered 19 arrives on the next page.
+        XCTAssertFalse(w.isReplay(seq(19), eventID: "b", floor: seq(10)))
+        XCTAssertTrue(w.isReplay(seq(20), eventID: "a", floor: seq(10)), "record a, delivered again")
+        XCTAssertTrue(w.isReplay(seq(19), eventID: "b", floor: nil), "without a chain position the checkpoint decides")
+    }
+
     func testAcknowledgingTwice_orAnUnknownTicket_changesNothing() {
         var w = Watermark()
         let a = w.issue(seq(1))
