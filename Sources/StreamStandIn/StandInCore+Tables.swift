@@ -169,8 +169,8 @@ extension StandInState {
         guard spec.sortKey != spec.partitionKey else {
             throw StandInError(.invalidArgument, "partition and sort key must differ")
         }
-        guard (1...1000).contains(spec.shardCount) else {
-            throw StandInError(.invalidArgument, "shardCount must be 1...1000")
+        guard (1...20_000).contains(spec.shardCount) else {
+            throw StandInError(.invalidArgument, "shardCount must be 1...20000")
         }
         guard tables[spec.name] == nil else { throw StandInError(.tableExists, "table \(spec.name) exists") }
         let arn = "arn:aws:dynamodb:\(configuration.region):\(configuration.accountID):table/\(spec.name)"

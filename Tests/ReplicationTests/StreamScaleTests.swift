@@ -1,0 +1,66 @@
+import AWSClient
+import DynamoModel
+import Foundation
+@testable import Replication
+import StreamStandIn
+import Synchronization
+import XCTest
+
+/// Thousands of shards on a fixed number of threads.
+final class StreamScaleTests: XCTestCase {
+    /// Samples the process's thread count while `body` runs; returns the peak.
+    private func peakThreads(during body: () throws -> Void) rethrows -> Int {
+        let peak = Atomic<Int>(ProcessThreads.current() ?? 0)
+        let done = Atomic<Bool>(false)
+        let sampler = Thread {
+            while !done.load(ordering: .relaxed) {
+                let now = ProcessThreads.current() ?? 0
+                if now > peak.load(ordering: .relaxed) { peak.store(now, ordering: .relaxed) }
+                usleep(2_000)
+            }
+        }
+        sampler.start()
+        defer { done.store(true, ordering: .relaxed) }
+        try body()
+        return peak.load(ordering: .relaxed)
+    }
+
+    private func converge(shards: Int, items: Int, splits: Int) throws -> (peak: Int, status: StatusReport) {
+        let h = try StreamHarness(shards: shards)
+        defer { h.close() }
+        try h.put((0..<items / 2).map { streamItem(spreadKey($0), v: 1) })
+        var status: StatusReport?
+        let peak = try peakThreads {
+            let run = try h.start(h.options {
+                $0.readers = 4
+                $0.maxPollsPerSecond = 20_000
+                $0.idleBackoffMax = 0.5
+                $0.getRecordsLimit = 100
+                $0.discoveryInterval = 0.5
+            }, pool: h.poolOptions { $0.lanes = 256; $0.writers = 4; $0.laneCapacity = 256; $0.batchSize = 25 })
+            // While it runs: split some shards, and write to every key again, and to new ones.
+            let open = try h.standIn.openShardIDs(table: StreamHarness.source)
+            for shard in open.prefix(splits) { _ = try h.standIn.splitShard(shard) }
+            try h.put((0..<items).map { streamItem(spreadKey($0), v: 2) })
+            try h.delete(stride(from: 0, to: items, by: 9).map { spreadKey($0) })
+            try h.waitForTargetToEqualSource(timeout: 120)
+            XCTAssertEqual(run.stop(), .stopped)
+            status = try h.status()
+        }
+        return (peak, try XCTUnwrap(status))
+    }
+
+    func testTwoThousandShards_withSplits_converge_onAsManyThreadsAsTen() throws {
+        let small = try converge(shards: 10, items: 200, splits: 3)
+        let large = try converge(shards: 2000, items: 6000, splits: 200)
+        XCTAssertEqual(large.status.shards.count, 2000 + 200 * 2)
+        XCTAssertTrue(large.status.gaps.isEmpty)
+        let bound = try XCTUnwrap(large.status.threadBound)
+        XCTAssertEqual(bound, StreamReplicator.threadBound(readers: 4, writers: 4))
+        // The test process's own threads (XCTest, the stand-in's server)
+        // come on top of Ferry's; what matters is that shards add none.
+        XCTAssertLessThanOrEqual(abs(large.peak - small.peak), 2,
+                                 "threads: \(small.peak) at 10 shards, \(large.peak) at 2,000")
+        print("peak threads: \(small.peak) at 10 shards, \(large.peak) at 2,000 shards (bound for Ferry's own: \(bound))")
+    }
+}
