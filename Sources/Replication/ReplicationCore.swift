@@ -219,14 +219,17 @@ public struct ReplicationCore: Sendable {
     }
 
     /// The shell got a new iterator for `shard` at `position`: records at
-    /// or below it that the chain delivers are replays.
+    /// or below it (or, from the trim horizon, at or below the checkpoint
+    /// as it stands now) that the chain delivers are replays.
     public mutating func iteratorOpened(shard: String, at position: ShardIteratorPosition) {
+        guard var state = shards[shard] else { return }
         switch position {
         case .afterSequenceNumber(let s):
-            shards[shard]?.floor = SequenceNumber(s)
+            state.floor = SequenceNumber(s)
         case .atSequenceNumber, .trimHorizon, .latest:
-            shards[shard]?.floor = nil
+            state.floor = state.watermark.checkpoint
         }
+        shards[shard] = state
     }
 
     // MARK: - Reading

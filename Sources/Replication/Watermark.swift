@@ -75,19 +75,16 @@ public struct Watermark: Sendable {
     }
 
     /// Whether a record read now was already handed out: at or below
-    /// `floor` (the position its iterator chain was asked for; without one,
-    /// the checkpoint), or one of the last eventIDs issued. A record above
-    /// everything issued so far is new without a look at the eventIDs, so
-    /// the search costs only when a stream repeats or lowers its numbers.
+    /// `floor` (the position its iterator chain was asked for, or the
+    /// checkpoint when the chain began), or one of the last eventIDs issued.
+    /// A record above everything issued so far is new without a look at the
+    /// eventIDs, so the search costs only when a stream repeats or lowers
+    /// its numbers.
     ///
-    /// Within a chain the checkpoint is no test: a new record whose number
-    /// falls below one already applied (at a page boundary, say) is new.
+    /// The live checkpoint is no test within a chain: a new record whose
+    /// number falls below one already applied (at a page boundary, say) is new.
     public func isReplay(_ seq: SequenceNumber, eventID: String?, floor: SequenceNumber?) -> Bool {
-        if let floor {
-            if seq <= floor { return true }
-        } else if let checkpoint, seq <= checkpoint {
-            return true
-        }
+        if let floor, seq <= floor { return true }
         guard let highestIssued, seq <= highestIssued, let eventID else { return false }
         return recent.contains(Self.hash(eventID))
     }

@@ -169,6 +169,18 @@ final class ReplicationCoreTests: XCTestCase {
         XCTAssertEqual(again.replays, 2)
     }
 
+    func testRecordFallingBelowTheAppliedCheckpoint_atAPageBoundary_isNew() {
+        var c = core()
+        _ = c.start(now: 1000)
+        _ = c.discovered([ShardDescriptor(id: "a")], complete: true, now: 1000)
+        c.iteratorOpened(shard: "a", at: .trimHorizon)
+        let first = c.pageRead(shard: "a", records: refs([5, 6]), ended: false, now: 1000)
+        c.applied(first.accepted.map(\.origin), now: 1000)
+        let second = c.pageRead(shard: "a", records: refs([4], ids: ["late"]), ended: false, now: 1001)
+        XCTAssertEqual(second.accepted.count, 1, "a new record, whatever its number: dropping it would lose a change")
+        XCTAssertEqual(second.outOfOrder, 1)
+    }
+
     func testStall_isDeclaredWhenRecordsWaitAndNothingMoves_andClearsWhenSomethingDoes() {
         var c = core { $0.stallSeconds = 120 }
         _ = c.start(now: 1000)

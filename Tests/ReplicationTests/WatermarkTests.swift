@@ -27,9 +27,9 @@ final class WatermarkTests: XCTestCase {
 
     func testReplay_atOrBelowTheCheckpointOrTheRequestedPosition() {
         let w = Watermark(checkpoint: seq(100))
-        XCTAssertTrue(w.isReplay(seq(100), eventID: "a", floor: nil))
-        XCTAssertTrue(w.isReplay(seq(99), eventID: "b", floor: nil))
-        XCTAssertFalse(w.isReplay(seq(101), eventID: "c", floor: nil))
+        XCTAssertTrue(w.isReplay(seq(100), eventID: "a", floor: w.checkpoint))
+        XCTAssertTrue(w.isReplay(seq(99), eventID: "b", floor: w.checkpoint))
+        XCTAssertFalse(w.isReplay(seq(101), eventID: "c", floor: w.checkpoint))
         XCTAssertTrue(w.isReplay(seq(150), eventID: "d", floor: seq(150)), "at the position the iterator was asked for")
         XCTAssertFalse(w.isReplay(seq(151), eventID: "d", floor: seq(150)))
     }
@@ -67,7 +67,7 @@ final class WatermarkTests: XCTestCase {
         // The chain was opened after 10: a new record numbered 19 arrives on the next page.
         XCTAssertFalse(w.isReplay(seq(19), eventID: "b", floor: seq(10)))
         XCTAssertTrue(w.isReplay(seq(20), eventID: "a", floor: seq(10)), "record a, delivered again")
-        XCTAssertTrue(w.isReplay(seq(19), eventID: "b", floor: nil), "without a chain position the checkpoint decides")
+        XCTAssertTrue(w.isReplay(seq(19), eventID: "b", floor: seq(20)), "a chain opened after 20")
     }
 
     func testAcknowledgingTwice_orAnUnknownTicket_changesNothing() {

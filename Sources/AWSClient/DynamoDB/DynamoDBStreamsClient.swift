@@ -173,24 +173,30 @@ public struct DynamoDBStreamsClient: Sendable {
         return try Self.decodeRecords(body, client: json)
     }
 
-    /// Reads a GetRecords response in one pass over each record's members
-    /// (the hot path of streaming: a field lookup per name would walk each
-    /// record again and again). Images stay raw views into `body`.
+    /// Reads a GetRecords response in one pass (the hot path of streaming):
+    /// the page, each record and its `dynamodb` member are walked once, and
+    /// each image is skipped once to find its end; images stay raw views
+    /// into `body`.
     static func decodeRecords(_ body: [UInt8], client: AWSJSONClient) throws(AWSClientError) -> RecordsPage {
         let v = try client.view(body, operation: "GetRecords")
+        guard v.kind == .object else { throw client.invalid("GetRecords", "the answer is not a JSON object") }
         var records: [StreamRecord] = []
         var next: String?
         var malformed = false
-        v.forEachMember { name, value in
-            switch name {
-            case "Records":
-                value.forEachElement { r in
-                    if let record = decodeRecord(r) { records.append(record) } else { malformed = true }
+        _ = v.walk { w in
+            w.object(at: w.start) { key, at in
+                if key == "Records" {
+                    guard w.byte(at: at) == UInt8(ascii: "[") else { return nil }
+                    return w.array(at: at) { at in
+                        guard w.byte(at: at) == UInt8(ascii: "{") else { malformed = true; return nil }
+                        var record = RecordFields()
+                        let end = decodeRecord(w, at: at, into: &record)
+                        if let r = record.record { records.append(r) } else { malformed = true }
+                        return end
+                    }
                 }
-            case "NextShardIterator":
-                next = value.string
-            default:
-                break
+                if key == "NextShardIterator" { next = w.view(at: at).string }
+                return nil
             }
         }
         if malformed {
@@ -199,39 +205,43 @@ public struct DynamoDBStreamsClient: Sendable {
         return RecordsPage(records: records, nextShardIterator: next)
     }
 
-    private static func decodeRecord(_ r: JSONView) -> StreamRecord? {
+    private struct RecordFields {
         var eventName: String?, eventID: String?, userType: String?, userPrincipal: String?
         var seq: String?, created: Double?, keys: JSONView?, newImage: JSONView?, oldImage: JSONView?, size: Int?
-        r.forEachMember { name, value in
-            switch name {
-            case "eventName": eventName = value.string
-            case "eventID": eventID = value.string
-            case "userIdentity":
+
+        var record: StreamRecord? {
+            guard let eventName, let seq, let keys else { return nil }
+            return StreamRecord(eventName: eventName, eventID: eventID, sequenceNumber: seq, approximateCreationDateTime: created,
+                                keys: keys, newImage: newImage, oldImage: oldImage, sizeBytes: size,
+                                userIdentityType: userType, userIdentityPrincipal: userPrincipal)
+        }
+    }
+
+    private static func decodeRecord(_ w: JSONWalker, at position: Int, into f: inout RecordFields) -> Int {
+        w.object(at: position) { key, at in
+            if key == "eventName" { f.eventName = w.view(at: at).string; return nil }
+            if key == "eventID" { f.eventID = w.view(at: at).string; return nil }
+            if key == "userIdentity" {
                 // GetRecords spells the members `Type` and `PrincipalId`
                 // (the Streams API's Identity shape); Lambda events spell
                 // them `type` and `principalId`. Either may reach us.
-                userType = (value["Type"] ?? value["type"])?.string
-                userPrincipal = (value["PrincipalId"] ?? value["principalId"])?.string
-            case "dynamodb":
-                value.forEachMember { field, v in
-                    switch field {
-                    case "SequenceNumber": seq = v.string
-                    case "Keys": keys = v
-                    case "NewImage": newImage = v
-                    case "OldImage": oldImage = v
-                    case "ApproximateCreationDateTime": created = v.doubleValue
-                    case "SizeBytes": size = v.intValue
-                    default: break
-                    }
-                }
-            default:
-                break
+                let value = w.view(at: at)
+                f.userType = (value["Type"] ?? value["type"])?.string
+                f.userPrincipal = (value["PrincipalId"] ?? value["principalId"])?.string
+                return value.rawRange.upperBound
+            }
+            guard key == "dynamodb", w.byte(at: at) == UInt8(ascii: "{") else { return nil }
+            return w.object(at: at) { field, at in
+                if field == "SequenceNumber" { f.seq = w.view(at: at).string; return nil }
+                let value = w.view(at: at)
+                if field == "Keys" { f.keys = value }
+                else if field == "NewImage" { f.newImage = value }
+                else if field == "OldImage" { f.oldImage = value }
+                else if field == "ApproximateCreationDateTime" { f.created = value.doubleValue }
+                else if field == "SizeBytes" { f.size = value.intValue }
+                return value.rawRange.upperBound
             }
         }
-        guard let eventName, let seq, let keys else { return nil }
-        return StreamRecord(eventName: eventName, eventID: eventID, sequenceNumber: seq, approximateCreationDateTime: created,
-                            keys: keys, newImage: newImage, oldImage: oldImage, sizeBytes: size,
-                            userIdentityType: userType, userIdentityPrincipal: userPrincipal)
     }
 
     private func parse(_ operation: String, _ body: [UInt8]) throws(AWSClientError) -> JSONValue {
