@@ -3,19 +3,24 @@ import Foundation
 import Replication
 import Synchronization
 
-/// Once a second: the metrics file, and systemd's READY/STATUS/WATCHDOG
-/// messages, from whatever status report the running command provides.
+/// Once a second: the metrics file (and the status file, when given), and
+/// systemd's READY/STATUS/WATCHDOG messages, from whatever status report
+/// the running command provides. Files keep being written while Ferry
+/// drains after a stop signal, until ``finish()`` or ``cancel()``.
 public final class StatusPump: Sendable {
     private let notifier: SystemdNotifier
     private let metricsPath: String?
+    private let statusPath: String?
     private let report: @Sendable () -> StatusReport?
     private let timer: DispatchSourceTimerBox
     private let readySent = Atomic<Bool>(false)
+    private let stoppingSent = Atomic<Bool>(false)
 
-    public init(notifier: SystemdNotifier = SystemdNotifier(), metricsPath: String?,
+    public init(notifier: SystemdNotifier = SystemdNotifier(), metricsPath: String?, statusPath: String? = nil,
                 report: @escaping @Sendable () -> StatusReport?) {
         self.notifier = notifier
         self.metricsPath = metricsPath
+        self.statusPath = statusPath
         self.report = report
         let interval = min(1.0, notifier.watchdogInterval ?? 1.0)
         timer = DispatchSourceTimerBox(interval: interval)
@@ -24,20 +29,34 @@ public final class StatusPump: Sendable {
 
     public func start() { timer.resume() }
 
-    /// Tells systemd Ferry is stopping, and stops the pump.
+    /// Tells systemd Ferry is stopping; the files (and the watchdog) go on
+    /// while it drains.
     public func stopping() {
-        notifier.stopping()
-        timer.cancel()
+        if !stoppingSent.exchange(true, ordering: .relaxed) { notifier.stopping() }
     }
 
     /// Stops the pump without telling systemd anything (a phase ended).
     public func cancel() { timer.cancel() }
 
+    /// Stops the pump and writes the files one last time, after any tick
+    /// still running (so the last state written is the final one).
+    public func finish() {
+        timer.cancel()
+        timer.sync { writeFiles() }
+    }
+
+    @discardableResult
+    private func writeFiles() -> StatusReport? {
+        guard let r = report() else { return nil }
+        if let statusPath { try? r.write(to: statusPath) }
+        if let metricsPath { try? MetricsFile.write(r, to: metricsPath) }
+        return r
+    }
+
     func tick() {
         if notifier.watchdogInterval != nil { notifier.watchdog() }
-        guard let r = report() else { return }
-        if let metricsPath { try? MetricsFile.write(r, to: metricsPath) }
-        guard notifier.isActive else { return }
+        guard let r = writeFiles() else { return }
+        guard notifier.isActive, !stoppingSent.load(ordering: .relaxed) else { return }
         let text: String
         switch r.phase {
         case .streaming: text = String(format: "streaming, lag %.1f s, %d records applied", r.lagSeconds, r.totals.put + r.totals.deleted + r.totals.updated)
@@ -56,10 +75,11 @@ public final class StatusPump: Sendable {
 /// and only resumed or cancelled afterwards).
 final class DispatchSourceTimerBox: @unchecked Sendable {
     private let source: DispatchSourceTimer
+    private let queue = DispatchQueue(label: "ferry.timer")
     private let resumed = Atomic<Bool>(false)
 
     init(interval: Double, startAfter delay: Double? = nil) {
-        source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ferry.timer"))
+        source = DispatchSource.makeTimerSource(queue: queue)
         source.schedule(deadline: .now() + (delay ?? min(interval, 0.2)), repeating: interval)
     }
 
@@ -69,6 +89,9 @@ final class DispatchSourceTimerBox: @unchecked Sendable {
     }
 
     func cancel() { source.cancel() }
+
+    /// Runs `body` on the timer's queue: after a handler that is running.
+    func sync(_ body: () -> Void) { queue.sync(execute: body) }
 
     /// Dispatch traps when a source is released while suspended: a timer
     /// that never started is started (already cancelled, it never fires).
