@@ -22,7 +22,8 @@ public struct BackfillDriver: Sendable {
                     onProgress: @escaping @Sendable (BackfillProgress) -> Void = { _ in }) throws -> ScanBackfill.Summary {
         let reporter = ProgressReporter(logger: logger, statusPath: config.state.status, expectedItems: expectedItems,
                                         nodes: services.targetNodes)
-        let pump = StatusPump(metricsPath: config.state.metrics) { reporter.lastStatus }
+        let pump = StatusPump(metricsPath: config.state.metrics, metricsListen: config.state.metricsListen,
+                              logger: logger) { reporter.lastStatus }
         pump.start()
         defer { pump.cancel() }
         let summary: ScanBackfill.Summary

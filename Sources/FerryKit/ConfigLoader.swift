@@ -209,7 +209,8 @@ extension FerryConfig {
             ("stream.start_position", stream.startPosition.rawValue), ("stream.modify_as", stream.modifyAs.rawValue),
             ("stream.ttl_deletes", stream.ttlDeletes.rawValue), ("stream.lanes", String(stream.lanes)),
             ("stream.batch_size", String(stream.batchSize)), ("state.checkpoint", state.checkpoint),
-            ("state.status", state.status),
+            ("state.status", state.status), ("state.metrics", state.metrics ?? "-"),
+            ("state.metrics_listen", state.metricsListen?.description ?? "-"),
         ]
     }
 }

@@ -1,12 +1,14 @@
 import Dispatch
 import Foundation
+import Logging
 import Replication
 import Synchronization
 
 /// Once a second: the metrics file (and the status file, when given), and
 /// systemd's READY/STATUS/WATCHDOG messages, from whatever status report
 /// the running command provides. Files keep being written while Ferry
-/// drains after a stop signal, until ``finish()`` or ``cancel()``.
+/// drains after a stop signal, until ``finish()`` or ``cancel()``. With a
+/// listen address, the same metrics are served over HTTP meanwhile.
 public final class StatusPump: Sendable {
     private let notifier: SystemdNotifier
     private let metricsPath: String?
@@ -15,10 +17,18 @@ public final class StatusPump: Sendable {
     private let timer: DispatchSourceTimerBox
     private let readySent = Atomic<Bool>(false)
     private let stoppingSent = Atomic<Bool>(false)
+    private let metricsListen: MetricsListenAddress?
+    private let logger: Logger
+    private let server = Mutex<MetricsServer?>(nil)
+    /// The metrics text of the last tick, for the HTTP endpoint.
+    private let lastMetrics = Mutex<String?>(nil)
 
     public init(notifier: SystemdNotifier = SystemdNotifier(), metricsPath: String?, statusPath: String? = nil,
+                metricsListen: MetricsListenAddress? = nil, logger: Logger = Logger(label: "ferry.metrics"),
                 report: @escaping @Sendable () -> StatusReport?) {
         self.notifier = notifier
+        self.metricsListen = metricsListen
+        self.logger = logger
         self.metricsPath = metricsPath
         self.statusPath = statusPath
         self.report = report
@@ -27,7 +37,31 @@ public final class StatusPump: Sendable {
         timer.setHandler { [weak self] in self?.tick() }
     }
 
-    public func start() { timer.resume() }
+    public func start() {
+        timer.resume()
+        guard let address = metricsListen else { return }
+        do {
+            let started = try MetricsServer(address: address) { [weak self] in self?.metricsText() }
+            server.withLock { $0 = started }
+            logger.info("serving metrics over HTTP", metadata: ["listen": "\(address)", "path": "/metrics"])
+        } catch {
+            // Metrics are for watching; a taken port must not stop replication.
+            logger.error("metrics endpoint not started", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The port the metrics endpoint listens on, when it runs.
+    public var metricsPort: Int? { server.withLock { $0?.port } }
+
+    private func metricsText() -> String? {
+        if let text = lastMetrics.withLock({ $0 }) { return text }
+        return report().map(MetricsFile.render)
+    }
+
+    private func stopServer() {
+        let running = server.withLock { s -> MetricsServer? in defer { s = nil }; return s }
+        running?.stop()
+    }
 
     /// Tells systemd Ferry is stopping; the files (and the watchdog) go on
     /// while it drains.
@@ -36,20 +70,28 @@ public final class StatusPump: Sendable {
     }
 
     /// Stops the pump without telling systemd anything (a phase ended).
-    public func cancel() { timer.cancel() }
+    public func cancel() {
+        timer.cancel()
+        stopServer()
+    }
 
     /// Stops the pump and writes the files one last time, after any tick
     /// still running (so the last state written is the final one).
     public func finish() {
         timer.cancel()
         timer.sync { writeFiles() }
+        stopServer()
     }
 
     @discardableResult
     private func writeFiles() -> StatusReport? {
         guard let r = report() else { return nil }
         if let statusPath { try? r.write(to: statusPath) }
-        if let metricsPath { try? MetricsFile.write(r, to: metricsPath) }
+        if metricsPath != nil || metricsListen != nil {
+            let text = MetricsFile.render(r)
+            if let metricsPath { try? AtomicFile.write(Array(text.utf8), to: metricsPath, mode: 0o644) }
+            lastMetrics.withLock { $0 = text }
+        }
         return r
     }
 

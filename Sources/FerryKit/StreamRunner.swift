@@ -131,7 +131,8 @@ extension StreamRunner {
     /// `replicator` runs: its report plus the target's nodes.
     public func statusPump(_ replicator: StreamReplicator, _ target: AlternatorTarget) -> StatusPump {
         let nodes = target.nodes
-        return StatusPump(metricsPath: config.state.metrics, statusPath: config.state.status) {
+        return StatusPump(metricsPath: config.state.metrics, statusPath: config.state.status,
+                          metricsListen: config.state.metricsListen, logger: logger) {
             var report = replicator.statusReport()
             report.nodes = nodes.states.map(StatusReport.Node.init)
             return report
