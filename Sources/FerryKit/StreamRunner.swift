@@ -108,7 +108,8 @@ public struct StreamRunner: Sendable {
         pump.finish()
         nodeDiscovery.cancel()
         let totals = replicator.statusReport().totals
-        let summary: Logger.Metadata = ["read": "\(totals.read)", "put": "\(totals.put)", "deleted": "\(totals.deleted)",
+        let summary: Logger.Metadata = ["read": "\(totals.read)", "inserted": "\(totals.inserted)", "modified": "\(totals.modified)",
+                                        "removed": "\(totals.removed)", "put": "\(totals.put)", "deleted": "\(totals.deleted)",
                                         "dead_lettered": "\(totals.deadLettered)"]
         switch outcome {
         case .stopped:
