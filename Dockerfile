@@ -35,6 +35,9 @@ ENV FERRY_STATE_CHECKPOINT=/var/lib/ferry/checkpoint.json \
     FERRY_STATE_BACKFILL=/var/lib/ferry/backfill.json \
     FERRY_STATE_DEAD_LETTER=/var/lib/ferry/dead-letter.jsonl \
     FERRY_LOG_FORMAT=json
+# Metrics over HTTP are off unless FERRY_STATE_METRICS_LISTEN=0.0.0.0:9464
+# (state.metrics_listen) is set; 9464 is the port Ferry's docs use.
+EXPOSE 9464
 USER 10001:10001
 WORKDIR /var/lib/ferry
 VOLUME ["/var/lib/ferry"]

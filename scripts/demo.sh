@@ -20,11 +20,27 @@ cd "$(dirname "$0")/.."
 
 ITEMS="${FERRY_DEMO_ITEMS:-20000}"
 WRITE_SECONDS="${FERRY_DEMO_WRITE_SECONDS:-15}"
+WRITE_RATE="${FERRY_DEMO_WRITE_RATE:-60}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ferry-demo.XXXXXX")"
 PIDS=()
 STARTED=$(date +%s)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# wait_caught_up SECONDS: until the status file shows no lag, and every shard
+# being read has found nothing new, three seconds running.
+wait_caught_up() {
+    local lag_zero=0 caught_up
+    for _ in $(seq 1 "$1"); do
+        caught_up="$(python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+ok = s["phase"] == "streaming" and s["lagSeconds"] == 0 and s["shards"] and all(sh.get("caughtUp", True) for sh in s["shards"] if sh["state"] == "reading")
+print("yes" if ok else "no")' "$WORK/status.json" 2>/dev/null || echo no)"
+        if [ "$caught_up" = "yes" ]; then lag_zero=$((lag_zero + 1)); else lag_zero=0; fi
+        [ "$lag_zero" -ge 3 ] && return 0
+        sleep 1
+    done
+}
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -89,11 +105,17 @@ say "ferry backfill --export"
     || { cat "$WORK/backfill.log"; exit 1; }
 cat "$WORK/backfill.out"
 
-say "ferry stream, while a writer changes the source for $WRITE_SECONDS s"
+say "ferry stream: first the $ITEMS inserts made while the table loaded"
 "$FERRY" stream --config "$WORK/ferry.yaml" 2>"$WORK/stream.log" &
 STREAM_PID=$!
 PIDS+=("$STREAM_PID")
-python3 scripts/demo/demo.py writer "$URL" "$TABLE" "$WRITE_SECONDS" >"$WORK/writer.json" &
+# moto serves both sides from one process: the writer gets its rate once
+# Ferry has replayed the load's stream records.
+wait_caught_up 600
+"$FERRY" status --config "$WORK/ferry.yaml" 2>/dev/null | head -n 4 || true
+
+say "ferry stream, while a writer changes the source for $WRITE_SECONDS s ($WRITE_RATE changes/s: inserts, updates, deletes)"
+python3 scripts/demo/demo.py writer "$URL" "$TABLE" "$WRITE_SECONDS" "$ITEMS" "$WRITE_RATE" >"$WORK/writer.json" &
 WRITER_PID=$!
 PIDS+=("$WRITER_PID")
 while kill -0 "$WRITER_PID" 2>/dev/null; do
@@ -105,18 +127,7 @@ wait "$WRITER_PID"
 echo "writer made: $(cat "$WORK/writer.json")"
 
 say "Waiting for the lag to reach zero"
-lag_zero=0
-for _ in $(seq 1 240); do
-    # Caught up: no lag, and every shard being read has found nothing new.
-    caught_up="$(python3 -c '
-import json, sys
-s = json.load(open(sys.argv[1]))
-ok = s["lagSeconds"] == 0 and all(sh.get("caughtUp", True) for sh in s["shards"] if sh["state"] == "reading")
-print("yes" if ok else "no")' "$WORK/status.json" 2>/dev/null || echo no)"
-    if [ "$caught_up" = "yes" ]; then lag_zero=$((lag_zero + 1)); else lag_zero=0; fi
-    [ "$lag_zero" -ge 3 ] && break
-    sleep 1
-done
+wait_caught_up 240
 "$FERRY" status --config "$WORK/ferry.yaml"
 kill -TERM "$STREAM_PID"
 wait "$STREAM_PID" || { echo "ferry stream exited with $?; log:"; tail -n 20 "$WORK/stream.log"; exit 1; }
@@ -128,9 +139,14 @@ VERIFY=$?
 set -e
 
 STREAMED="$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["read"])' "$WORK/status.json")"
+EVENTS="$(python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["totals"]
+print("inserted %d, modified %d, removed %d" % (t.get("inserted", 0), t.get("modified", 0), t.get("removed", 0)))' "$WORK/status.json")"
 say "Summary"
 echo "items backfilled:  $(grep -o '[0-9]* items written' "$WORK/backfill.out" | tail -n 1 || echo "?")"
 echo "changes streamed:  $STREAMED stream records read"
+echo "stream events:     $EVENTS"
 echo "final lag:         $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["lagSeconds"])' "$WORK/status.json") s"
 echo "verify:            $([ "$VERIFY" -eq 0 ] && echo "in sync" || echo "NOT in sync (exit $VERIFY, see $WORK/mismatches.jsonl)")"
 echo "time taken:        $(( $(date +%s) - STARTED )) s"

@@ -13,6 +13,8 @@ public final class AWSJSONClient: Sendable {
     private let transport: any HTTPTransport
     private let clock: @Sendable () -> Date
     private let host: String
+    /// Set on a client that spreads its calls over a target's nodes.
+    private let nodes: TargetNodes?
 
     public init(endpoint: Endpoint, targetPrefix: String, credentials: any CredentialProvider,
                 transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy(),
@@ -24,6 +26,21 @@ public final class AWSJSONClient: Sendable {
         self.retry = retry
         self.clock = clock
         self.host = URLHost.of(endpoint.url)
+        self.nodes = nil
+    }
+
+    /// A client whose every attempt goes through `nodes` (one single-node
+    /// client per node); prefix, credentials, retry policy and clock are
+    /// those of `template`.
+    init(routedBy nodes: TargetNodes, like template: AWSJSONClient) {
+        endpoint = template.endpoint
+        targetPrefix = template.targetPrefix
+        credentials = template.credentials
+        transport = template.transport
+        retry = template.retry
+        clock = template.clock
+        host = "target"
+        self.nodes = nodes
     }
 
     /// The credentials this client signs with (to build a sibling client).
@@ -39,6 +56,7 @@ public final class AWSJSONClient: Sendable {
     /// Sends one operation once, without retrying (the caller has its own
     /// loop, as a writer lane does for UnprocessedItems).
     public func attempt(_ operation: String, body: [UInt8]) throws(AWSClientError) -> [UInt8] {
+        if let nodes { return try nodes.attempt(operation, body: body) }
         let creds: Credentials
         do {
             guard let found = try credentials.credentials() else {

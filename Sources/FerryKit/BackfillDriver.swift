@@ -20,8 +20,10 @@ public struct BackfillDriver: Sendable {
     /// - Parameter exports: export locations in order; empty: a parallel Scan.
     public func run(exports: [String], keySchema: KeySchema, expectedItems: Int?, signals: SignalTrap,
                     onProgress: @escaping @Sendable (BackfillProgress) -> Void = { _ in }) throws -> ScanBackfill.Summary {
-        let reporter = ProgressReporter(logger: logger, statusPath: config.state.status, expectedItems: expectedItems)
-        let pump = StatusPump(metricsPath: config.state.metrics) { reporter.lastStatus }
+        let reporter = ProgressReporter(logger: logger, statusPath: config.state.status, expectedItems: expectedItems,
+                                        nodes: services.targetNodes)
+        let pump = StatusPump(metricsPath: config.state.metrics, metricsListen: config.state.metricsListen,
+                              logger: logger) { reporter.lastStatus }
         pump.start()
         defer { pump.cancel() }
         let summary: ScanBackfill.Summary

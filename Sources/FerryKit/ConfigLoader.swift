@@ -211,7 +211,8 @@ extension FerryConfig {
             ("stream.readers", String(stream.readers)), ("stream.writers", String(stream.writers)),
             ("stream.max_polls_per_second", String(stream.maxPollsPerSecond)),
             ("stream.batch_size", String(stream.batchSize)), ("state.checkpoint", state.checkpoint),
-            ("state.status", state.status),
+            ("state.status", state.status), ("state.metrics", state.metrics ?? "-"),
+            ("state.metrics_listen", state.metricsListen?.description ?? "-"),
         ]
     }
 }

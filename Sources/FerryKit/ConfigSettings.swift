@@ -77,6 +77,14 @@ enum ConfigSettings {
         required("state.status") { $0.state.status = $1 },
         required("state.dead_letter") { $0.state.deadLetter = $1 },
         text("state.metrics") { $0.state.metrics = $1 },
+        ConfigSetting(path: "state.metrics_listen", secret: false) { config, value throws(ConfigValueError) in
+            let trimmed = value.trimmingWhitespace
+            guard !trimmed.isEmpty else { config.state.metricsListen = nil; return }
+            switch Result(catching: { () throws(MetricsListenAddress.Invalid) in try MetricsListenAddress(parsing: trimmed) }) {
+            case .success(let address): config.state.metricsListen = address
+            case .failure(let invalid): throw ConfigValueError(message: invalid.message)
+            }
+        },
 
         choice("log.level", FerryConfig.LogLevel.self) { $0.log.level = $1 },
         choice("log.format", FerryConfig.LogFormat.self) { $0.log.format = $1 },

@@ -120,6 +120,8 @@ public struct FerryConfig: Sendable, Equatable {
         public var deadLetter = "ferry-dead-letter.jsonl"
         /// Prometheus textfile (node_exporter); nil: none.
         public var metrics: String?
+        /// Serve the same metrics over HTTP at `/metrics`; nil: off.
+        public var metricsListen: MetricsListenAddress?
     }
 
     public enum LogFormat: String, Sendable, Equatable, CaseIterable {

@@ -58,6 +58,14 @@ public enum MetricsFile {
             metric("ferry_backfill_progress", "Backfill counters.", "gauge",
                    backfill.sorted { $0.key < $1.key }.map { ("counter=\"\(escape($0.key))\"", Double($0.value)) })
         }
+        if let nodes = r.nodes {
+            metric("ferry_target_node_up", "1 while a target node gets requests, 0 while it is set aside after a failure.", "gauge",
+                   nodes.map { ("node=\"\(escape($0.url))\"", $0.up ? 1 : 0) })
+            metric("ferry_target_node_failures_total", "Requests that failed on a target node (no answer, or 5xx).", "counter",
+                   nodes.map { ("node=\"\(escape($0.url))\"", Double($0.failures)) })
+            metric("ferry_target_node_since_timestamp_seconds", "When the target node last went up or was set aside.", "gauge",
+                   nodes.map { ("node=\"\(escape($0.url))\"", $0.since.timeIntervalSince1970) })
+        }
         metric("ferry_status_written_timestamp_seconds", "When this was written.", "gauge", [("", r.writtenAt.timeIntervalSince1970)])
         return out
     }

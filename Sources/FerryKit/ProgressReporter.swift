@@ -1,3 +1,4 @@
+import AWSClient
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,11 +23,15 @@ public final class ProgressReporter: @unchecked Sendable {
     /// The last status written, for the metrics file and systemd.
     public var lastStatus: StatusReport? { latest.withLock { $0 } }
     private let activity: String
+    private let nodes: TargetNodes?
 
-    /// - Parameter activity: names the log line ("backfill progress").
+    /// - Parameters:
+    ///   - activity: names the log line ("backfill progress").
+    ///   - nodes: the target's nodes, shown in the status file.
     public init(logger: Logger, statusPath: String?, expectedItems: Int?, interactive: Bool = isatty(2) == 1,
-                activity: String = "backfill") {
+                activity: String = "backfill", nodes: TargetNodes? = nil) {
         self.activity = activity
+        self.nodes = nodes
         self.logger = logger
         self.statusPath = statusPath
         self.expectedItems = expectedItems
@@ -61,6 +66,7 @@ public final class ProgressReporter: @unchecked Sendable {
                                   phase: final ? .stopped : .backfilling)
         status.totals = totals
         status.backfill = ["items": items, "\(unitName)Done": units.done, unitName: units.total]
+        status.nodes = nodes?.states.map(StatusReport.Node.init)
         try? status.write(to: statusPath)
         latest.withLock { $0 = status }
     }

@@ -36,6 +36,9 @@ public struct RunRunner: Sendable {
     static let retentionWarning: Double = 20 * 3600
 
     public func run(signals: SignalTrap) -> Int32 {
+        let sleep = StoppableSleep()
+        signals.onSignal { _ in sleep.stop() }
+        let targetWait = TargetWait(nodes: services.targetNodes, config: config, logger: logger) { sleep.sleep($0) }
         do {
             guard let table = config.source.table else { throw SetupError("source.table is required for ferry run") }
             writePhase(.starting)
@@ -57,9 +60,11 @@ public struct RunRunner: Sendable {
             }
             if options.createTable {
                 writePhase(.creating)
-                _ = try CreateTableRunner(config: config, services: services, logger: logger).run()
+                _ = try targetWait.run("creating the target table") {
+                    try CreateTableRunner(config: config, services: services, logger: logger).run()
+                }
             }
-            try services.checkTargetTable(keySchema: keySchema)
+            try targetWait.run("checking the target table") { try services.checkTargetTable(keySchema: keySchema) }
 
             // Backfill, unless one finished already.
             let source = options.exports.isEmpty ? "scan:\(table)" : "export:" + options.exports.joined(separator: ",")
@@ -87,6 +92,10 @@ public struct RunRunner: Sendable {
             streaming.source.streamArn = streamArn
             streaming.stream.startPosition = .trimHorizon
             return StreamRunner(config: streaming, services: services, logger: logger).run(stopOn: signals)
+        } catch is TargetWait.Stopped {
+            logger.notice("stopped before the target answered")
+            writePhase(.stopped)
+            return 0
         } catch {
             logger.error("ferry run failed", metadata: ["error": "\(error)"])
             FileHandleStderr.write("ferry run: \(error)\n")

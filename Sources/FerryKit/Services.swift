@@ -18,7 +18,11 @@ public struct Services: Sendable {
     public let source: DynamoDBClient
     public let streams: DynamoDBStreamsClient
     public let s3: S3Client
+    /// One client per configured node; calls go through ``targetNodes``.
     public let targetClients: [DynamoDBClient]
+    /// The target's nodes, shared by every command's calls to the target,
+    /// so one node's failure is seen (and set aside) once, for all.
+    public let targetNodes: TargetNodes
     public let retryCounters: RetryCounters
 
     public init(config: FerryConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -72,9 +76,12 @@ public struct Services: Sendable {
                            credentials: targetCredentials, transport: CurlHTTPClient(options: targetHTTP),
                            retry: RetryPolicy(onEvent: counters.record))
         }
+        targetNodes = TargetNodes(clients: targetClients.map(\.json))
     }
 
-    public var target: DynamoDBClient { targetClients[0] }
+    /// The target: every call goes round robin over its nodes, moving on
+    /// when a node does not answer.
+    public var target: DynamoDBClient { targetNodes.client }
 
     /// Discovery of the target's nodes, building clients the way the
     /// configured endpoints are built.
@@ -116,7 +123,7 @@ public struct Services: Sendable {
             description = found
         case .failure(let error):
             if error.serviceError?.code == "ResourceNotFoundException" {
-                throw SetupError("target table \(table) does not exist on \(config.target.endpoints[0]): create it with `ferry create-table`")
+                throw SetupError("target table \(table) does not exist on \(config.target.endpoints.joined(separator: ", ")): create it with `ferry create-table`")
             }
             throw error
         }
@@ -149,7 +156,7 @@ extension Services {
     /// A writer pool into the target table whose acknowledgements go to a
     /// backfill's unit tracker.
     func backfillPool(keySchema: KeySchema, counters: ReplicationCounters, tracker: UnitTracker) throws -> WriterPool {
-        let target = AlternatorTarget(table: config.target.table!, clients: targetClients)
+        let target = AlternatorTarget(table: config.target.table!, nodes: targetNodes)
         return WriterPool(options: config.writerPoolOptions, target: target, keySchema: keySchema, counters: counters,
                           deadLetters: try DeadLetterFile(path: config.state.deadLetter),
                           onApplied: { tracker.applied($0) })

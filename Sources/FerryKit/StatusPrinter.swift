@@ -45,6 +45,16 @@ public enum StatusPrinter {
                     + String(format: " %8d %10.1f  ", s.recordsApplied, s.lagSeconds) + (s.lastSequenceApplied ?? "-"))
             }
         }
+        if let nodes = r.nodes, !nodes.isEmpty {
+            lines.append("")
+            lines.append("target node".padding(toLength: 40, withPad: " ", startingAt: 0) + " state      since                 failures")
+            for n in nodes {
+                lines.append(n.url.padding(toLength: 40, withPad: " ", startingAt: 0) + " "
+                    + (n.up ? "up" : "set aside").padding(toLength: 10, withPad: " ", startingAt: 0) + " "
+                    + timestamp(n.since) + String(format: " %9d", n.failures)
+                    + (n.up ? "" : n.lastError.map { "  \($0)" } ?? ""))
+            }
+        }
         for gap in r.gaps {
             lines.append("GAP in shard \(gap.shard) after \(gap.afterSequence ?? "its start")\(gap.skipped ? " (skipped)" : ""): \(gap.detail)")
         }
@@ -56,6 +66,12 @@ public enum StatusPrinter {
 
     /// Shards listed one per line; the status file keeps them all.
     static let shardsShown = 20
+    /// UTC, to the second: `2026-01-02T03:04:05Z`.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
 }
 
 /// `ferry health`: healthy while the status file is fresh and the phase is

@@ -18,6 +18,8 @@ public struct StreamRunner: Sendable {
     public let logger: Logger
     /// Kept alive while streaming, when `target.discover_nodes` is on.
     let nodeDiscovery = DiscoveryHolder()
+    /// Cut short by a stop signal while start-up waits for the target.
+    let startupSleep = StoppableSleep()
 
     public init(config: FerryConfig, services: Services, logger: Logger) {
         self.config = config
@@ -48,7 +50,7 @@ public struct StreamRunner: Sendable {
         if config.stream.modifyAs == .update && viewType != .newAndOldImages {
             throw SetupError("stream.modify_as=update needs a NEW_AND_OLD_IMAGES stream; this one is \(viewType.rawValue)")
         }
-        try services.checkTargetTable(keySchema: keySchema)
+        try targetWait.run("checking the target table") { try services.checkTargetTable(keySchema: keySchema) }
 
         var mapping = MappingOptions(targetTable: config.target.table!, keySchema: keySchema, viewType: viewType)
         mapping.modifyAs = config.stream.modifyAs == .update ? .update : .put
@@ -62,14 +64,16 @@ public struct StreamRunner: Sendable {
         options.maxPollsPerSecond = Double(config.stream.maxPollsPerSecond)
         options.stallSeconds = Double(config.stream.stallSeconds)
         options.sourceTable = description.tableName ?? config.source.table
-        options.statusPath = config.state.status
+        // The status pump writes the status file, adding the target's nodes
+        // to the replicator's report.
+        options.statusPath = nil
         options.version = FerryBuild.version
 
         let replicator = try StreamReplicator(
             options: options, streams: services.streams, source: services.source,
             checkpoints: FileCheckpointStore(path: config.state.checkpoint), counters: ReplicationCounters(),
             deadLetters: try DeadLetterFile(path: config.state.deadLetter), logger: logger)
-        let target = AlternatorTarget(table: config.target.table!, clients: services.targetClients)
+        let target = AlternatorTarget(table: config.target.table!, nodes: services.targetNodes)
         if config.target.discoverNodes {
             let discovery = services.nodeDiscovery(for: target, logger: logger)
             _ = try? discovery.refresh()
@@ -82,15 +86,20 @@ public struct StreamRunner: Sendable {
     /// Runs to the end and returns the process exit status.
     public func run(stopOn signals: SignalTrap) -> Int32 {
         let prepared: (StreamReplicator, AlternatorTarget, WriterPoolOptions)
+        let sleep = startupSleep
+        signals.onSignal { _ in sleep.stop() }
         do {
             prepared = try prepare()
+        } catch is TargetWait.Stopped {
+            logger.notice("stopped before streaming started")
+            return 0
         } catch {
             logger.error("cannot start streaming", metadata: ["error": "\(error)"])
             FileHandleStderr.write("ferry stream: \(error)\n")
             return Self.exitFailure
         }
         let (replicator, target, pool) = prepared
-        let pump = StatusPump(metricsPath: config.state.metrics) { replicator.statusReport() }
+        let pump = statusPump(replicator, target)
         signals.onSignal { name in
             logger.notice("stopping: draining the lanes and writing the last checkpoint", metadata: ["signal": "\(name)"])
             pump.stopping()
@@ -99,10 +108,11 @@ public struct StreamRunner: Sendable {
         pump.start()
         let outcome = replicator.run(target: target, poolOptions: pool)
         pump.stopping()
+        pump.finish()
         nodeDiscovery.cancel()
-        if let metrics = config.state.metrics { try? MetricsFile.write(replicator.statusReport(), to: metrics) }
         let totals = replicator.statusReport().totals
-        let summary: Logger.Metadata = ["read": "\(totals.read)", "put": "\(totals.put)", "deleted": "\(totals.deleted)",
+        let summary: Logger.Metadata = ["read": "\(totals.read)", "inserted": "\(totals.inserted)", "modified": "\(totals.modified)",
+                                        "removed": "\(totals.removed)", "put": "\(totals.put)", "deleted": "\(totals.deleted)",
                                         "dead_lettered": "\(totals.deadLettered)"]
         switch outcome {
         case .stopped:
@@ -117,6 +127,27 @@ public struct StreamRunner: Sendable {
             FileHandleStderr.write("ferry stream: \(why)\n")
             return Self.exitFailure
         }
+    }
+}
+
+extension StreamRunner {
+    /// Writes the status file and the metrics once a second while
+    /// `replicator` runs: its report plus the target's nodes.
+    public func statusPump(_ replicator: StreamReplicator, _ target: AlternatorTarget) -> StatusPump {
+        let nodes = target.nodes
+        return StatusPump(metricsPath: config.state.metrics, statusPath: config.state.status,
+                          metricsListen: config.state.metricsListen, logger: logger) {
+            var report = replicator.statusReport()
+            report.nodes = nodes.states.map(StatusReport.Node.init)
+            return report
+        }
+    }
+
+    /// Start-up checks against the target wait (with backoff) while no
+    /// target node answers.
+    var targetWait: TargetWait {
+        let sleep = startupSleep
+        return TargetWait(nodes: services.targetNodes, config: config, logger: logger) { sleep.sleep($0) }
     }
 }
 

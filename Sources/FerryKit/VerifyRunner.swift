@@ -79,7 +79,7 @@ public struct VerifyRunner: Sendable {
 
         let report = try MismatchReportFile(path: request.report ?? config.verify.report, includeValues: config.verify.reportValues)
         let verifier = Verifier(
-            options: options, source: services.source, targets: services.targetClients, sink: report,
+            options: options, source: services.source, targets: [services.target], sink: report,
             sourceThrottle: config.verify.sourceReadsPerSecond > 0 ? ReadPacer(rate: config.verify.sourceReadsPerSecond) : nil,
             targetThrottle: config.verify.targetReadsPerSecond > 0 ? ReadPacer(rate: config.verify.targetReadsPerSecond) : nil,
             logger: logger)

@@ -1,3 +1,4 @@
+import AWSClient
 import Foundation
 
 /// The status file: what the daemon is doing, rewritten every second.
@@ -32,6 +33,29 @@ public struct StatusReport: Sendable, Codable, Equatable {
         public var skipped: Bool
     }
 
+    /// One target node: whether requests go to it, since when, and how
+    /// many failed on it.
+    public struct Node: Sendable, Codable, Equatable {
+        public var url: String
+        /// False while set aside after a failure, until a request succeeds.
+        public var up: Bool
+        public var since: Date
+        public var failures: Int
+        public var lastError: String?
+
+        public init(url: String, up: Bool, since: Date, failures: Int, lastError: String? = nil) {
+            self.url = url
+            self.up = up
+            self.since = since
+            self.failures = failures
+            self.lastError = lastError
+        }
+
+        public init(_ state: TargetNodes.State) {
+            self.init(url: state.url, up: state.up, since: state.since, failures: state.failures, lastError: state.lastError)
+        }
+    }
+
     public var version: String
     public var pid: Int32
     public var writtenAt: Date
@@ -54,6 +78,9 @@ public struct StatusReport: Sendable, Codable, Equatable {
     /// start from the configuration, whatever the number of shards).
     public var threads: Int?
     public var threadBound: Int?
+    /// The target's nodes, when the command talks to the target. Absent in
+    /// files written before Ferry reported them.
+    public var nodes: [Node]?
 
     public init(version: String, pid: Int32, writtenAt: Date, phase: Phase) {
         self.version = version

@@ -28,5 +28,15 @@ final class DemoScriptTests: XCTestCase {
         XCTAssertTrue(text.contains("verify:            in sync"), String(text.suffix(3000)))
         XCTAssertTrue(text.contains("items backfilled:  2000 items written"), String(text.suffix(3000)))
         XCTAssertTrue(text.contains("final lag:         0"), String(text.suffix(3000)))
+        // Inserts, updates and deletes all flow: each kind of stream event is counted.
+        let events = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("stream events:") }, String(text.suffix(3000)))
+        let numbers = events.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
+        XCTAssertEqual(numbers.count, 3, String(events))
+        XCTAssertTrue(numbers.allSatisfy { $0 > 0 }, "inserted, modified and removed must all be non-zero: \(events)")
+        // The writer keeps a steady rate of at least 50 changes a second.
+        let writer = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("writer made:") }, String(text.suffix(3000)))
+        let rate = writer.range(of: #""per_second": ([0-9.]+)"#, options: .regularExpression).map { String(writer[$0]) }
+        let perSecond = rate.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        XCTAssertGreaterThanOrEqual(perSecond, 50, String(writer))
     }
 }

@@ -24,7 +24,7 @@ final class MotoStreamTests: TemporaryDirectoryTestCase {
                        transport: CurlHTTPClient(), retry: RetryPolicy(maxAttempts: 3))
     }
 
-    private func config(_ url: String, table: String) -> FerryConfig {
+    func config(_ url: String, table: String) -> FerryConfig {
         var c = motoConfig(url, table: table)
         c.state.checkpoint = dir + "/checkpoint.json"
         c.state.status = dir + "/status.json"
@@ -34,7 +34,7 @@ final class MotoStreamTests: TemporaryDirectoryTestCase {
         return c
     }
 
-    private func createTables(_ url: String, _ name: String, view: StreamViewType) throws {
+    func createTables(_ url: String, _ name: String, view: StreamViewType) throws {
         let key = [KeySchemaElement(attributeName: "pk", keyType: "HASH"), KeySchemaElement(attributeName: "sk", keyType: "RANGE")]
         let attrs = [AttributeDefinition(attributeName: "pk", attributeType: "S"), AttributeDefinition(attributeName: "sk", attributeType: "N")]
         _ = try Self.client(url, region: "us-east-1").createTable(
@@ -44,7 +44,7 @@ final class MotoStreamTests: TemporaryDirectoryTestCase {
     }
 
     /// Writes inserts, overwrites and deletes of every attribute type.
-    private func writeChanges(_ db: DynamoDBClient, _ table: String, round: Int) throws {
+    func writeChanges(_ db: DynamoDBClient, _ table: String, round: Int) throws {
         for i in 0..<12 {
             try db.putItem(table: table, item: [
                 "pk": .s("user#\(i % 4)"), "sk": .n(String(i)), "round": .n(String(round)),
@@ -83,10 +83,12 @@ final class MotoStreamTests: TemporaryDirectoryTestCase {
     }
 
     /// Runs a replicator in-process until the tables agree; returns its totals.
-    private func replicate(_ config: FerryConfig, url: String, table: String) throws -> ReplicationCounters.Totals {
+    func replicate(_ config: FerryConfig, url: String, table: String) throws -> ReplicationCounters.Totals {
         let runner = StreamRunner(config: config, services: try Services(config: config, environment: [:]),
                                   logger: Logger(label: "test"))
         let (replicator, target, pool) = try runner.prepare()
+        let pump = runner.statusPump(replicator, target)
+        pump.start()
         let done = DispatchSemaphore(value: 0)
         let outcome = OutcomeBox()
         DispatchQueue.global().async {
@@ -101,6 +103,7 @@ final class MotoStreamTests: TemporaryDirectoryTestCase {
         }
         replicator.stop()
         XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
+        pump.finish()
         XCTAssertEqual(outcome.get(), .stopped)
         XCTAssertTrue(synced, "target did not converge to the source")
         return replicator.statusReport().totals
@@ -149,6 +152,24 @@ final class MotoStreamTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(report.shards.first?.recordsApplied, 19)
         XCTAssertEqual(report.targetTable, table)
         XCTAssertTrue(HealthCheck.judge(path: dir + "/status.json", now: Date(), maxAge: 30).healthy)
+    }
+
+    func testFirstTargetNodeDead_streamingGoesOn_andTheStatusFileShowsTheNodes() throws {
+        let url = try Self.motoURL()
+        let table = "stream-deadnode-\(UUID().uuidString.prefix(6))"
+        try createTables(url, table, view: .newAndOldImages)
+        try writeChanges(Self.client(url, region: "us-east-1"), table, round: 1)
+        var c = config(url, table: table)
+        c.target.endpoints = ["http://127.0.0.1:1", url]
+        let totals = try replicate(c, url: url, table: table)
+        XCTAssertEqual(totals.read, 19)
+        let report = try XCTUnwrap(StatusReport.read(path: dir + "/status.json"))
+        let nodes = try XCTUnwrap(report.nodes, "the status file lists the target's nodes")
+        XCTAssertEqual(nodes.map(\.url), ["http://127.0.0.1:1", url])
+        XCTAssertEqual(nodes.map(\.up), [false, true])
+        XCTAssertGreaterThan(nodes[0].failures, 0)
+        XCTAssertEqual(nodes[1].failures, 0)
+        XCTAssertTrue(MetricsFile.render(report).contains(#"ferry_target_node_up{node="http://127.0.0.1:1"} 0"#))
     }
 
     func testMissingTargetTable_isAClearSetupError() throws {

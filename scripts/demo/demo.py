@@ -3,7 +3,9 @@ that keeps changing it. Everything talks to moto's server on 127.0.0.1.
 
     demo.py setup  URL TABLE ITEMS DIR  create the table (with a stream), load it, and
                                         write the same items as a DynamoDB export under DIR
-    demo.py writer URL TABLE SECONDS    puts, updates and deletes until the time is up
+    demo.py writer URL TABLE SECONDS LOADED [RATE]
+                                        inserts, updates and deletes of existing items (of
+                                        the LOADED that setup wrote) at RATE a second (60)
 """
 import base64
 import gzip
@@ -22,11 +24,11 @@ def client(url, region="us-east-1"):
                         aws_access_key_id="demo", aws_secret_access_key="demo")
 
 
-def item(i, rng):
+def item(i, rng, most=98):
     """An item with a varying number of attributes (up to 100) of every type."""
     it = {"pk": {"S": f"customer#{i % 997}"}, "sk": {"N": str(i)}}
     # Like most real tables: a dozen or so attributes, now and then many more.
-    for a in range(min(98, 3 + int(rng.expovariate(1 / 12)))):
+    for a in range(min(most, 3 + int(rng.expovariate(1 / 12)))):
         kind = a % 10
         name = f"a{a:02d}"
         if kind == 0:
@@ -123,27 +125,82 @@ def setup(url, table, count, directory):
     print(export.finish())
 
 
-def writer(url, table, seconds):
-    """Puts, updates and deletes against the source until the time is up."""
+# The writer's items stay small (up to 20 attributes): moto serves the
+# writes, Ferry's reads of the stream and Ferry's writes to the target from
+# one Python process, and big items would hold the writer below its rate.
+WRITER_ATTRIBUTES = 18
+
+
+def writer(url, table, seconds, loaded, rate):
+    """Changes the source at a steady `rate` per second until the time is up:
+    inserts of new items, overwrites and updates of items that exist, and
+    deletes of items that exist (the keys setup loaded, then those inserted).
+    One client on purpose: moto can hand out a stream sequence number twice
+    when two write at once. Puts and deletes go in BatchWriteItem requests (a
+    stream record per item), so a few requests a second carry the rate."""
     db = client(url)
     rng = random.Random(11)
-    counts = {"put": 0, "update": 0, "delete": 0}
-    end = time.time() + seconds
+    live = [(i % 997, i) for i in range(loaded)]  # (customer, sk) of setup's items
+    counts = {"insert": 0, "overwrite": 0, "update": 0, "delete": 0}
+    started = time.time()
+    end = started + seconds
+    done = 0
     i = 10_000_000
+
+    def key(k):
+        return {"pk": {"S": f"customer#{k[0]}"}, "sk": {"N": str(k[1])}}
+
+    def take_live(avoid):
+        for _ in range(8):  # a key at most once per batch (BatchWriteItem refuses duplicates)
+            j = rng.randrange(len(live))
+            if live[j] not in avoid:
+                live[j], live[-1] = live[-1], live[j]
+                return live.pop()
+        return None
+
     while time.time() < end:
-        choice = rng.random()
-        key = {"pk": {"S": f"customer#{rng.randrange(997)}"}, "sk": {"N": str(rng.randrange(200))}}
-        if choice < 0.5:
-            i += 1
-            db.put_item(TableName=table, Item=item(i, rng))
-            counts["put"] += 1
-        elif choice < 0.8:
-            db.update_item(TableName=table, Key=key, UpdateExpression="SET a00 = :v, touched = :t",
+        due = min(100, int((time.time() - started) * rate) - done)
+        if due <= 0:
+            time.sleep(0.02)
+            continue
+        requests, in_batch, updates = [], set(), []
+        for _ in range(min(due, 25)):
+            choice = rng.random()
+            if choice < 0.3 or len(live) < 50:
+                i += 1
+                k = (i % 997, i)
+                requests.append({"PutRequest": {"Item": item(i, rng, WRITER_ATTRIBUTES) | key(k)}})
+                in_batch.add(k)
+                live.append(k)
+                counts["insert"] += 1
+            elif choice < 0.5:
+                k = take_live(in_batch)
+                if k is None:
+                    continue
+                i += 1
+                requests.append({"PutRequest": {"Item": item(i, rng, WRITER_ATTRIBUTES) | key(k)}})
+                in_batch.add(k)
+                live.append(k)
+                counts["overwrite"] += 1
+            elif choice < 0.65:
+                updates.append(live[rng.randrange(len(live))])
+                counts["update"] += 1
+            else:
+                k = take_live(in_batch)
+                if k is None:
+                    continue
+                requests.append({"DeleteRequest": {"Key": key(k)}})
+                in_batch.add(k)
+                counts["delete"] += 1
+        while requests:
+            left = db.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems", {})
+            requests = left.get(table, [])
+        for k in updates:
+            db.update_item(TableName=table, Key=key(k), UpdateExpression="SET a00 = :v, touched = :t",
                            ExpressionAttributeValues={":v": {"S": f"updated {i}"}, ":t": {"BOOL": True}})
-            counts["update"] += 1
-        else:
-            db.delete_item(TableName=table, Key=key)
-            counts["delete"] += 1
+        done += min(due, 25)
+    elapsed = time.time() - started
+    counts["per_second"] = round(sum(v for k, v in counts.items() if k != "per_second") / elapsed, 1)
     print(json.dumps(counts))
 
 
@@ -152,4 +209,4 @@ if __name__ == "__main__":
     if command == "setup":
         setup(url, table, int(arg), sys.argv[5])
     else:
-        writer(url, table, float(arg))
+        writer(url, table, float(arg), int(sys.argv[5]), float(sys.argv[6]) if len(sys.argv) > 6 else 60)
