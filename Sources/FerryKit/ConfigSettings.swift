@@ -63,12 +63,14 @@ enum ConfigSettings {
         number("backfill.read_units_per_second", 0...100_000_000) { $0.backfill.readUnitsPerSecond = $1 },
         flag("backfill.consistent_read") { $0.backfill.consistentRead = $1 },
         number("backfill.parallel_files", 1...64) { $0.backfill.parallelFiles = $1 },
+        number("backfill.readers", 1...64) { $0.backfill.readers = $1 },
 
         number("verify.segments", 0...100_000) { $0.verify.segments = $1 },
         number("verify.source_reads_per_second", 0...100_000_000) { $0.verify.sourceReadsPerSecond = $1 },
         number("verify.target_reads_per_second", 0...100_000_000) { $0.verify.targetReadsPerSecond = $1 },
         number("verify.recheck_delay_ms", 0...600_000) { $0.verify.recheckDelayMilliseconds = $1 },
         number("verify.recheck_attempts", 1...100) { $0.verify.recheckAttempts = $1 },
+        number("verify.workers", 1...64) { $0.verify.workers = $1 },
         required("verify.report") { $0.verify.report = $1 },
         flag("verify.report_values") { $0.verify.reportValues = $1 },
 

@@ -32,6 +32,9 @@ public final class ExportBackfill: Sendable {
         progress = Mutex(try BackfillProgress.load(path: config.state.backfill, source: source) ?? BackfillProgress(source: source))
     }
 
+    /// Records handed to the tracker and the lanes at once.
+    static let chunkSize = 256
+
     public func stop() { stopping.store(true, ordering: .relaxed) }
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
@@ -72,14 +75,30 @@ public final class ExportBackfill: Sendable {
                 DispatchQueue(label: "ferry.export.\(file.key)").async { [self] in
                     defer { slots.signal(); group.leave() }
                     do {
+                        // Records go to the tracker and the lanes a chunk at
+                        // a time: one lock each per chunk, not per record.
+                        var chunk: [(line: Int, record: ExportRecord, key: ItemKey)] = []
+                        chunk.reserveCapacity(Self.chunkSize)
+                        func handOff() {
+                            guard !chunk.isEmpty else { return }
+                            let origins = tracker.issue(unit, numbers: chunk.map(\.line))
+                            var changes: [Change] = []
+                            changes.reserveCapacity(chunk.count)
+                            for (entry, origin) in zip(chunk, origins) {
+                                switch entry.record {
+                                case .put(let item, _): changes.append(Change(kind: .put, key: entry.key, payload: item, origin: origin))
+                                case .delete(let keys, _): changes.append(Change(kind: .delete, key: entry.key, payload: keys, origin: origin))
+                                }
+                            }
+                            pool.submit(contentsOf: changes)
+                            chunk.removeAll(keepingCapacity: true)
+                        }
                         try reader.read(file: file, storage: storage, keySchema: keySchema, skipLines: skip) { line, record, key in
                             if self.isStopping { throw StopReading() }
-                            let origin = tracker.issue(unit, number: line)
-                            switch record {
-                            case .put(let item, _): pool.submit(Change(kind: .put, key: key, payload: item, origin: origin))
-                            case .delete(let keys, _): pool.submit(Change(kind: .delete, key: key, payload: keys, origin: origin))
-                            }
+                            chunk.append((line, record, key))
+                            if chunk.count == Self.chunkSize { handOff() }
                         }
+                        handOff()
                         tracker.finishReading(unit)
                     } catch is StopReading {
                         return

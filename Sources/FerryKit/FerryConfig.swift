@@ -93,6 +93,8 @@ public struct FerryConfig: Sendable, Equatable {
         public var consistentRead = false
         /// Export data files read at once.
         public var parallelFiles = 4
+        /// Threads that read scan segments, whatever the segment count.
+        public var readers = 8
     }
 
     public struct Verify: Sendable, Equatable {
@@ -104,6 +106,8 @@ public struct FerryConfig: Sendable, Equatable {
         public var targetReadsPerSecond = 0
         /// Wait before each consistent re-read of a difference.
         public var recheckDelayMilliseconds = 1000
+        /// Threads that compare segments, whatever the segment count.
+        public var workers = 8
         /// Consistent re-reads before a difference counts as a mismatch.
         public var recheckAttempts = 3
         /// The JSON-lines mismatch report (`--report`).

@@ -60,22 +60,35 @@ public final class ScanBackfill: Sendable {
         let readers = DispatchGroup()
         let failure = Mutex<String?>(nil)
 
+        // Segments are units in a queue served by a fixed set of readers
+        // (`backfill.readers`): 64 segments do not mean 64 threads.
         let snapshot = progress.withLock { $0 }
+        var pending: [(segment: Int, name: String, resume: Item?)] = []
         for segment in 0..<totalSegments {
             let name = "segment-\(segment)"
             let saved = snapshot.segments[name]
             if saved?.done == true { continue }
             let resume: Item? = try saved?.resumeKey.map { try DynamoJSONReader.readItem($0) }
             tracker.start(name, applied: saved?.applied ?? 0, resumeKey: resume)
+            pending.append((segment, name, resume))
+        }
+        let units = pending
+        let next = Atomic<Int>(0)
+        for worker in 0..<min(units.count, config.backfill.readers) {
             readers.enter()
-            DispatchQueue(label: "ferry.scan.\(segment)").async { [self] in
+            DispatchQueue(label: "ferry.scan.\(worker)").async { [self] in
                 defer { readers.leave() }
-                do {
-                    try readSegment(segment, name: name, from: resume, pool: pool, keySchema: keySchema,
-                                    items: pacerItems, units: pacerUnits)
-                } catch {
-                    failure.withLock { $0 = $0 ?? "segment \(segment): \(error)" }
-                    stop()
+                while !isStopping {
+                    let index = next.add(1, ordering: .relaxed).oldValue
+                    guard index < units.count else { return }
+                    let unit = units[index]
+                    do {
+                        try readSegment(unit.segment, name: unit.name, from: unit.resume, pool: pool, keySchema: keySchema,
+                                        items: pacerItems, units: pacerUnits)
+                    } catch {
+                        failure.withLock { $0 = $0 ?? "segment \(unit.segment): \(error)" }
+                        stop()
+                    }
                 }
             }
         }

@@ -59,6 +59,7 @@ public struct VerifyRunner: Sendable {
 
         var options = VerifyOptions(sourceTable: sourceTable, targetTable: targetTable, keySchema: keySchema)
         options.segments = config.verify.segments > 0 ? config.verify.segments : 4 * ProcessInfo.processInfo.activeProcessorCount
+        options.workers = config.verify.workers
         if let n = request.sample {
             guard n > 0 else { throw SetupError("--sample takes a positive number of items") }
             options.scope = .sample(n)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 extension StreamReplicator {
     /// Writes the shards whose progress changed. `touch`: rewrite the file
@@ -51,6 +52,24 @@ extension StreamReplicator {
 
 /// The process's thread count, from /proc (Linux); nil elsewhere.
 public enum ProcessThreads {
+    /// Runs `body` while a thread samples the count every 2 ms; returns
+    /// the highest count seen (for tests and benchmarks).
+    public static func peak(during body: () throws -> Void) rethrows -> Int {
+        let peak = Atomic<Int>(current() ?? 0)
+        let done = Atomic<Bool>(false)
+        let sampler = Thread {
+            while !done.load(ordering: .relaxed) {
+                let now = current() ?? 0
+                if now > peak.load(ordering: .relaxed) { peak.store(now, ordering: .relaxed) }
+                usleep(2_000)
+            }
+        }
+        sampler.start()
+        defer { done.store(true, ordering: .relaxed) }
+        try body()
+        return peak.load(ordering: .relaxed)
+    }
+
     public static func current() -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("Threads:") {

@@ -67,6 +67,23 @@ public final class UnitTracker: Sendable {
         }
     }
 
+    /// Registers several records of one unit under one lock (a chunk of an
+    /// export file): numbers rise, gaps allowed.
+    public func issue(_ unit: String, numbers: [Int]) -> [Change.Origin] {
+        units.withLock { u in
+            var entry = u.removeValue(forKey: unit) ?? Unit(watermark: Watermark())
+            var origins: [Change.Origin] = []
+            origins.reserveCapacity(numbers.count)
+            for number in numbers {
+                let seq = SequenceNumber(String(number))!
+                origins.append(Change.Origin(source: unit, sequence: seq, ticket: entry.watermark.issue(seq)))
+                entry.issued = number
+            }
+            u[unit] = entry
+            return origins
+        }
+    }
+
     /// Marks that the records handed out so far end a page whose
     /// continuation is `key` (nil: the unit has no more pages).
     public func markPage(_ unit: String, continuation key: Item?) {
@@ -86,9 +103,18 @@ public final class UnitTracker: Sendable {
     /// Acknowledgements from the writer pool (origins of other kinds are ignored).
     public func applied(_ origins: [Change.Origin]) {
         units.withLock { u in
-            for origin in origins {
-                u[origin.source]?.watermark.acknowledge(ticket: origin.ticket)
-                u[origin.source]?.advance()
+            // Origins come grouped by unit (a batch holds a few): one
+            // dictionary lookup per run, the entry mutated in place.
+            var i = 0
+            while i < origins.count {
+                let source = origins[i].source
+                guard var entry = u.removeValue(forKey: source) else { i += 1; continue }
+                while i < origins.count, origins[i].source == source {
+                    entry.watermark.acknowledge(ticket: origins[i].ticket)
+                    i += 1
+                }
+                entry.advance()
+                u[source] = entry
             }
         }
     }

@@ -206,8 +206,7 @@ public final class Verifier: Sendable {
         return chunks
     }
 
-    /// Runs `count` units on up to `options.segments` worker threads (at
-    /// most 64), reporting progress once a second until all are done.
+    /// Runs `count` units on up to `options.workers` threads, reporting progress once a second until all are done.
     /// The first failure stops the other workers and is thrown.
     private func runUnits(_ count: Int, pass: VerifyProgress.Pass, onProgress: @escaping @Sendable (VerifyProgress) -> Void,
                           _ body: @escaping @Sendable (_ unit: Int, _ worker: Int) throws(VerifyError) -> Void) throws(VerifyError) {
@@ -216,7 +215,7 @@ public final class Verifier: Sendable {
         let done = Atomic<Int>(0)
         let failure = Mutex<VerifyError?>(nil)
         let group = DispatchGroup()
-        let workers = min(count, options.segments, 64)
+        let workers = max(1, min(count, options.workers))
         for worker in 0..<workers {
             group.enter()
             DispatchQueue(label: "ferry.verify.\(pass.rawValue).\(worker)").async { [self] in

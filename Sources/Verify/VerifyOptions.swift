@@ -8,9 +8,11 @@ public struct VerifyOptions: Sendable {
     /// The primary key of both tables (the caller checks they agree).
     public var keySchema: KeySchema
     public var scope: VerifyScope = .all
-    /// Parallel Scan segments for `.all` and `.sample`; also the number of
-    /// workers for `.keys`.
+    /// Parallel Scan segments for `.all` and `.sample`.
     public var segments = 8
+    /// Threads that work through the segments (or key chunks), whatever
+    /// their number: units in a queue, never a thread each.
+    public var workers = 8
     /// Items per Scan page; DynamoDB stops a page at 1 MB anyway.
     public var pageLimit = 1000
     /// Keys per BatchGetItem: 100 is the limit of DynamoDB and Alternator.

@@ -49,6 +49,23 @@ final class MotoScanBackfillTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(progress.segments.count, 3)
     }
 
+    func testSixtyFourSegments_areReadByAFixedNumberOfThreads() throws {
+        let url = try MotoStreamTests.motoURL()
+        var (table, config) = try setUp(url, items: 100)
+        config.backfill.segments = 64
+        config.backfill.readers = 2
+        config.stream.writers = 2
+        let backfill = try ScanBackfill(config: config, services: try Services(config: config, environment: [:]), logger: Logger(label: "t"))
+        let before = ProcessThreads.current() ?? 0
+        var summary: ScanBackfill.Summary?
+        let peak = try ProcessThreads.peak { summary = try backfill.run(keySchema: KeySchema(partitionKey: "pk", sortKey: "sk")) }
+        XCTAssertEqual(summary?.complete, true)
+        XCTAssertEqual(summary?.items, 100)
+        XCTAssertTrue(try MotoStreamTests.inSync(url, table))
+        // 2 readers, 2 writers, the sampler and a few of Dispatch's own: far from one per segment.
+        XCTAssertLessThanOrEqual(peak - before, 12, "threads went from \(before) to \(peak) for 64 segments")
+    }
+
     func testStopInTheMiddle_thenResume_copiesTheRestOnly() throws {
         let url = try MotoStreamTests.motoURL()
         let (table, base) = try setUp(url, items: 400)
