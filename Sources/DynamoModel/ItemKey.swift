@@ -17,14 +17,20 @@ public struct ItemKey: Sendable, Hashable {
     public let bytes: [UInt8]
 
     /// A hash of ``bytes`` that is the same in every process and on every
-    /// host (64-bit FNV-1a), unlike `hashValue`, which Swift seeds per process.
-    public var stableHash: UInt64 {
+    /// host (64-bit FNV-1a), unlike `hashValue`, which Swift seeds per
+    /// process. Computed once: it picks the lane and serves as the hash in
+    /// a batch's dictionary of keys.
+    public let stableHash: UInt64
+
+    public init(attributes: Item, bytes: [UInt8]) {
+        self.attributes = attributes
+        self.bytes = bytes
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes {
             hash ^= UInt64(b)
             hash = hash &* 0x0000_0100_0000_01b3
         }
-        return hash
+        stableHash = hash
     }
 
     /// The lane, in `0..<count`, that every change of this key goes to.
@@ -34,10 +40,13 @@ public struct ItemKey: Sendable, Hashable {
     }
 
     /// Same key: same canonical bytes.
-    public static func == (lhs: ItemKey, rhs: ItemKey) -> Bool { lhs.bytes == rhs.bytes }
+    public static func == (lhs: ItemKey, rhs: ItemKey) -> Bool {
+        lhs.stableHash == rhs.stableHash && lhs.bytes == rhs.bytes
+    }
 
-    /// Hashes the canonical bytes (seeded per process; see ``stableHash``).
-    public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+    /// Feeds the precomputed FNV hash of the canonical bytes (Hasher seeds
+    /// it per process): one word instead of every byte through SipHash.
+    public func hash(into hasher: inout Hasher) { hasher.combine(stableHash) }
 
     /// Appends one key attribute's canonical encoding.
     static func append(_ value: AttributeValue, role: String, offset: Int?, to out: inout [UInt8]) throws {

@@ -222,7 +222,7 @@ public struct ReplicationCore: Sendable {
     /// or below it (or, from the trim horizon, at or below the checkpoint
     /// as it stands now) that the chain delivers are replays.
     public mutating func iteratorOpened(shard: String, at position: ShardIteratorPosition) {
-        guard var state = shards[shard] else { return }
+        guard var state = shards.removeValue(forKey: shard) else { return }
         switch position {
         case .afterSequenceNumber(let s):
             state.floor = SequenceNumber(s)
@@ -238,7 +238,9 @@ public struct ReplicationCore: Sendable {
     /// iterator, so the shard is read to its end.
     public mutating func pageRead(shard: String, records: [RecordRef], ended: Bool, now: Double) -> PageResult {
         var result = PageResult()
-        guard var state = shards[shard] else { return result }
+        // Taken out of the dictionary while it changes: a copy left inside
+        // would make every append copy the watermark's arrays.
+        guard var state = shards.removeValue(forKey: shard) else { return result }
         result.accepted.reserveCapacity(records.count)
         for (index, record) in records.enumerated() {
             if state.watermark.isReplay(record.sequence, eventID: record.eventID, floor: state.floor) {
@@ -315,8 +317,8 @@ public struct ReplicationCore: Sendable {
         var i = 0
         while i < origins.count {
             let source = origins[i].source
-            guard var state = shards[source] else { i += 1; continue }
-            shards[source] = nil  // mutate the state alone, not a copy inside the dictionary
+            // Taken out while it changes (a copy inside would be copied on write).
+            guard var state = shards.removeValue(forKey: source) else { i += 1; continue }
             let before = state.watermark.checkpoint
             while i < origins.count, origins[i].source == source {
                 state.watermark.acknowledge(ticket: origins[i].ticket)
