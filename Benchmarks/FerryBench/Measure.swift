@@ -37,6 +37,13 @@ enum Clock {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // ru_maxrss is in KiB on Linux
     }
+
+    /// Minor page faults of this process so far.
+    static func minorFaults() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_minflt
+    }
 }
 
 /// Runs `body` (which processes `items` items per call) until at least

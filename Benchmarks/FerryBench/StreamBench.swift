@@ -92,7 +92,7 @@ func runStreamBenchmark() {
     print("stream benchmark: \(records) records of ~1 KB over \(shards) shards; \(lanes) lanes, batches of \(batch); release build")
     let servers = LoopbackServers.start(["serve", "--records", String(records), "--shards", String(shards)])
     let (replicator, target, pool) = makeReplicator(servers, dir: dir, viewType: .newAndOldImages, lanes: lanes, batch: batch)
-    let cpu0 = cpuSecondsSelf(), wall0 = Date()
+    let cpu0 = cpuSecondsSelf(), wall0 = Date(), faults0 = Clock.minorFaults()
     let done = DispatchSemaphore(value: 0)
     DispatchQueue.global().async { _ = replicator.run(target: target, poolOptions: pool); done.signal() }
     while true {
@@ -101,12 +101,14 @@ func runStreamBenchmark() {
         usleep(5_000)
     }
     let wall = Date().timeIntervalSince(wall0), cpu = cpuSecondsSelf() - cpu0
+    let faults = Clock.minorFaults() - faults0
     let totals = replicator.statusReport().totals
+    let threads = ProcessThreads.current() ?? 0
     replicator.stop()
     done.wait()
-    print(String(format: "ferry:        %9.0f records/s  %6.2f µs CPU/record  peak memory %.0f MB  (%d records in %.2f s; %d puts, %d deletes after coalescing, %d batches)",
-                 Double(records) / wall, cpu * 1e6 / Double(records), Clock.peakRSSMegabytes(), records, wall,
-                 totals.put, totals.deleted, totals.batches))
+    print(String(format: "ferry:        %9.0f records/s  %6.2f µs CPU/record  peak memory %.0f MB  %d threads  (%d records in %.2f s; %d puts, %d deletes after coalescing, %d batches, %d page faults)",
+                 Double(records) / wall, cpu * 1e6 / Double(records), Clock.peakRSSMegabytes(), threads, records, wall,
+                 totals.put, totals.deleted, totals.batches, faults))
     let ferryPerCPUSecond = Double(records) / cpu
 
     // The usual recipe: a Lambda handler that does one PutItem per record.

@@ -45,7 +45,7 @@ public final class WriterPool: @unchecked Sendable {
     public let options: WriterPoolOptions
 
     private struct Lane {
-        var queue = FIFO<Change>()
+        var queue = Ring<Change>()
         var busy = false
         /// In the ready list (valid entry: same generation).
         var scheduled = false
@@ -85,7 +85,7 @@ public final class WriterPool: @unchecked Sendable {
         self.options = options
         sender = BatchSender(shared: .init(options: options, target: target, keySchema: keySchema, counters: counters,
                                            deadLetters: deadLetters, onApplied: onApplied, random: random))
-        lanes = Array(repeating: Lane(), count: options.lanes)
+        lanes = (0..<options.lanes).map { _ in Lane() }  // a ring each, not one shared
         work = monitor.makeCondition()
         space = monitor.makeCondition()
         idle = monitor.makeCondition()
@@ -234,7 +234,7 @@ public final class WriterPool: @unchecked Sendable {
     private func dropAll() {
         aborting.store(true, ordering: .relaxed)
         for i in lanes.indices {
-            lanes[i].queue = FIFO()
+            lanes[i].queue.removeAll()
             lanes[i].scheduled = false
             lanes[i].inFullList = false
         }
@@ -335,5 +335,64 @@ struct FIFO<Element>: Sendable where Element: Sendable {
             items.removeFirst(head)
             head = 0
         }
+    }
+}
+
+/// A first-in first-out ring of elements that moves them in and out
+/// instead of copying them: a change carries several reference-counted
+/// parts, and a copy per hand-off costs a retain and a release of each.
+/// A reference type (one per lane); used under the pool's lock.
+final class Ring<Element>: @unchecked Sendable {
+    private var storage: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    private var head = 0
+    private(set) var count = 0
+
+    init(capacity: Int = 16) {
+        self.capacity = max(1, capacity)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        removeAll()
+        storage.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    func append(_ element: consuming Element) {
+        if count == capacity { grow() }
+        (storage + (head + count) % capacity).initialize(to: element)
+        count += 1
+    }
+
+    /// Moves up to `n` elements from the front into a new array.
+    func removeFirst(upTo n: Int) -> [Element] {
+        let k = min(n, count)
+        let out = [Element](unsafeUninitializedCapacity: k) { buffer, initialized in
+            for i in 0..<k {
+                (buffer.baseAddress! + i).initialize(to: (storage + (head + i) % capacity).move())
+            }
+            initialized = k
+        }
+        head = (head + k) % capacity
+        count -= k
+        if count == 0 { head = 0 }
+        return out
+    }
+
+    func removeAll() {
+        for i in 0..<count { (storage + (head + i) % capacity).deinitialize(count: 1) }
+        head = 0
+        count = 0
+    }
+
+    private func grow() {
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+        for i in 0..<count { (bigger + i).initialize(to: (storage + (head + i) % capacity).move()) }
+        storage.deallocate()
+        storage = bigger
+        capacity *= 2
+        head = 0
     }
 }
