@@ -1,30 +1,34 @@
-/// One pass over a checked JSON document, for hot paths that read a large
+/// One checking pass over a JSON document, for hot paths that read a large
 /// response field by field (a GetRecords page: records inside an array,
 /// images inside records).
 ///
-/// ``JSONView/forEachMember(_:)`` must find where each value ends before it
-/// hands the value over, so a walk that then descends into the value reads
-/// its bytes twice, and one nested three deep reads them four times. Here
-/// the visitor descends itself and returns where the value ended; only the
-/// values it does not want are skipped, once.
+/// ``JSONView`` checks the whole document first and then must find where
+/// each value ends before it hands the value over, so a walk that descends
+/// into nested values reads their bytes several times. Here the document is
+/// checked while it is walked: the visitor descends into what it wants and
+/// everything else is checked and skipped once. A value handed out as a
+/// ``JSONView`` has been checked on the way.
 ///
-///     try page.walk { w in
-///         w.object(at: w.start) { key, at in
-///             key == "Records" ? w.array(at: at) { at in w.object(at: at) { … } } : nil
+///     try JSONWalker.walk(bytes) { w in
+///         try w.object { key in
+///             key == "Records" ? try w.array { try w.object { … } } : try w.skip()
 ///         }
 ///     }
-/// Valid only inside the closure of ``JSONView/walk(_:)``: it points into
-/// the buffer while that closure runs.
+///
+/// Valid only inside the closure of ``walk(_:_:)``.
 public struct JSONWalker {
-    let buf: UnsafeBufferPointer<UInt8>
-    /// Where the viewed value starts.
-    public let start: Int
+    var scanner: JSONScanner
     let buffer: [UInt8]
 
-    init(buf: UnsafeBufferPointer<UInt8>, start: Int, buffer: [UInt8]) {
-        self.buf = buf
-        self.start = start
-        self.buffer = buffer
+    /// Walks `buffer`, which must hold one JSON value and nothing else.
+    public static func walk<R>(_ buffer: [UInt8], _ body: (inout JSONWalker) throws -> R) throws -> R {
+        try buffer.withUnsafeBufferPointer { buf in
+            var walker = JSONWalker(scanner: JSONScanner(buf, range: 0..<buf.count), buffer: buffer)
+            walker.scanner.skipWhitespace()
+            let result = try body(&walker)
+            try walker.scanner.expectEnd()
+            return result
+        }
     }
 
     /// An object member's name, compared without decoding or allocating.
@@ -32,61 +36,43 @@ public struct JSONWalker {
         let buf: UnsafeBufferPointer<UInt8>
         let token: JSONScanner.StringToken
 
-            init(buf: UnsafeBufferPointer<UInt8>, token: JSONScanner.StringToken) {
-            self.buf = buf
-            self.token = token
-        }
-
         public static func == (key: Key, name: StaticString) -> Bool {
             name.withUTF8Buffer { TrustedJSON.stringEquals(key.buf, key.token, $0) }
         }
     }
 
-    /// Walks the object at `position`: `body` gets each member's name and
-    /// where its value starts, and returns where the value ends if it read
-    /// it, or nil to have it skipped. Returns the end of the object.
-    @discardableResult
-    public func object(at position: Int, _ body: (Key, Int) throws -> Int?) rethrows -> Int {
-        var i = TrustedJSON.skipWhitespace(buf, position + 1)
-        if buf[i] == UInt8(ascii: "}") { return i + 1 }
-        while true {
-            let token = TrustedJSON.stringToken(buf, at: i)
-            i = TrustedJSON.skipWhitespace(buf, token.end + 1) + 1  // past ':'
-            let valueStart = TrustedJSON.skipWhitespace(buf, i)
-            let end = try body(Key(buf: buf, token: token), valueStart) ?? TrustedJSON.skipValue(buf, valueStart)
-            i = TrustedJSON.skipWhitespace(buf, end)
-            guard buf[i] == UInt8(ascii: ",") else { return i + 1 }
-            i = TrustedJSON.skipWhitespace(buf, i + 1)
+    /// The first byte of the value at the current position.
+    public var next: UInt8? { scanner.current }
+
+    /// Walks the object at the current position: `body` gets each member's
+    /// name with the position at its value, and must consume the value
+    /// (descend, ``skip()`` or ``view()``).
+    public mutating func object(_ body: (inout JSONWalker, Key) throws -> Void) throws {
+        try scanner.beginObject()
+        var first = true
+        while let key = try scanner.nextObjectKey(&first) {
+            try body(&self, Key(buf: scanner.buf, token: key))
         }
     }
 
-    /// Walks the array at `position` the same way. Returns its end.
-    @discardableResult
-    public func array(at position: Int, _ body: (Int) throws -> Int?) rethrows -> Int {
-        var i = TrustedJSON.skipWhitespace(buf, position + 1)
-        if buf[i] == UInt8(ascii: "]") { return i + 1 }
-        while true {
-            let end = try body(i) ?? TrustedJSON.skipValue(buf, i)
-            i = TrustedJSON.skipWhitespace(buf, end)
-            guard buf[i] == UInt8(ascii: ",") else { return i + 1 }
-            i = TrustedJSON.skipWhitespace(buf, i + 1)
+    /// Walks the array at the current position: `body` must consume each element.
+    public mutating func array(_ body: (inout JSONWalker) throws -> Void) throws {
+        try scanner.beginArray()
+        var first = true
+        while try scanner.nextArrayElement(&first) {
+            try body(&self)
         }
     }
 
-    /// The view of the value at `position` (found by skipping it once).
-    public func view(at position: Int) -> JSONView {
-        JSONView(trusted: buffer, range: position..<TrustedJSON.skipValue(buf, position))
+    /// Checks and skips the value at the current position.
+    public mutating func skip() throws {
+        try scanner.skipValue()
     }
 
-    /// The first byte of the value at `position`.
-    public func byte(at position: Int) -> UInt8 { buf[position] }
-}
-
-extension JSONView {
-    /// Walks this (checked) value in one pass; see ``JSONWalker``.
-    public func walk<R>(_ body: (JSONWalker) throws -> R) rethrows -> R {
-        try buffer.withUnsafeBufferPointer { buf in
-            try body(JSONWalker(buf: buf, start: rawRange.lowerBound, buffer: buffer))
-        }
+    /// Checks the value at the current position and returns a view of it.
+    public mutating func view() throws -> JSONView {
+        let start = scanner.pos
+        try scanner.skipValue()
+        return JSONView(trusted: buffer, range: start..<scanner.pos)
     }
 }

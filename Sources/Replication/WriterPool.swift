@@ -65,6 +65,10 @@ public final class WriterPool: @unchecked Sendable {
     private var queuedCount = 0
     private var busyCount = 0
     private var flushing = 0
+    /// Threads waiting for room in a lane, or for the lanes to empty: a
+    /// wake-up is sent only when somebody waits (each costs a system call).
+    private var waitingForSpace = 0
+    private var waitingForIdle = 0
     private var closing = false
     private var stopped = false
 
@@ -117,7 +121,9 @@ public final class WriterPool: @unchecked Sendable {
             let index = change.key.lane(count: lanes.count)
             while lanes[index].queue.count >= options.laneCapacity && !stopped {
                 if woke > 0 { work.broadcast(); woke = 0 }
+                waitingForSpace += 1
                 monitor.wait(space)
+                waitingForSpace -= 1
             }
             if stopped { break }
             lanes[index].queue.append(change)
@@ -164,7 +170,7 @@ public final class WriterPool: @unchecked Sendable {
             lanes[index].busy = true
             busyCount += 1
             queuedCount -= changes.count
-            space.broadcast()
+            if waitingForSpace > 0 { space.broadcast() }
             monitor.unlock()
 
             var fatal: AWSClientError?
@@ -185,10 +191,12 @@ public final class WriterPool: @unchecked Sendable {
                 dropAll()
             } else if aborted {
                 dropAll()
-            } else if schedule(index, now: monotonicSeconds(), dueNow: true) {
-                work.signal()
+            } else {
+                // This writer takes the lane again on its next turn if
+                // nothing else is due first: no other writer need wake.
+                _ = schedule(index, now: monotonicSeconds(), dueNow: true)
             }
-            if queuedCount == 0 && busyCount == 0 { idle.broadcast() }
+            if queuedCount == 0 && busyCount == 0 && waitingForIdle > 0 { idle.broadcast() }
         }
         monitor.unlock()
     }
@@ -254,7 +262,9 @@ public final class WriterPool: @unchecked Sendable {
         monitor.lock()
         flushing += 1
         work.broadcast()
+        waitingForIdle += 1
         while (queuedCount > 0 || busyCount > 0) && !stopped { monitor.wait(idle) }
+        waitingForIdle -= 1
         flushing -= 1
         monitor.unlock()
     }
@@ -270,12 +280,14 @@ public final class WriterPool: @unchecked Sendable {
         closing = true
         work.broadcast()
         var drained = true
+        waitingForIdle += 1
         while (queuedCount > 0 || busyCount > 0) && !stopped {
             if !monitor.wait(idle, until: end) && monotonicSeconds() >= end {
                 drained = false
                 break
             }
         }
+        waitingForIdle -= 1
         if stopped { drained = false }  // a fatal error dropped what was left
         if !drained { dropAll() }
         stopped = true

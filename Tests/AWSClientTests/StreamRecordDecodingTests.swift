@@ -3,6 +3,44 @@ import DynamoModel
 import XCTest
 
 final class StreamRecordDecodingTests: XCTestCase {
+    private func decode(_ body: String) throws -> RecordsPage {
+        let client = AWSJSONClient(endpoint: Endpoint(url: "http://127.0.0.1:1", region: "us-east-1",
+                                                      service: .dynamodbStreams, isCustom: true),
+                                   targetPrefix: "DynamoDBStreams_20120810",
+                                   credentials: StaticCredentialProvider(accessKeyId: "AKID", secretAccessKey: "secret"),
+                                   transport: FakeHTTPTransport.unused())
+        return try DynamoDBStreamsClient.decodeRecords(Array(body.utf8), client: client)
+    }
+
+    func testPage_readInOneWalk_keepsImagesAsViews_andTheNextIterator() throws {
+        let page = try decode("""
+            {"Records":[{"eventID":"e1","eventName":"INSERT","awsRegion":"x","dynamodb":{"ApproximateCreationDateTime":1700000000,
+            "Keys":{"pk":{"S":"a"}},"NewImage":{"pk":{"S":"a"},"n":{"N":"1.50"},"l":{"L":[{"S":"x\\u00e9"}]}},
+            "SequenceNumber":"0042","SizeBytes":9,"StreamViewType":"NEW_IMAGE"}},
+            {"eventName":"REMOVE","dynamodb":{"Keys":{"pk":{"S":"b"}},"SequenceNumber":"43"}}],"NextShardIterator":"next-it"}
+            """)
+        XCTAssertEqual(page.nextShardIterator, "next-it")
+        XCTAssertEqual(page.records.map(\.eventName), ["INSERT", "REMOVE"])
+        XCTAssertEqual(page.records[0].sequenceNumber, "0042")
+        XCTAssertEqual(page.records[0].approximateCreationDateTime, 1_700_000_000)
+        XCTAssertEqual(try page.records[0].newImage?.readItem()["n"], .n("1.50"))
+        XCTAssertEqual(try page.records[1].keys.readItem(), ["pk": .s("b")])
+        XCTAssertNil(page.records[1].eventID)
+    }
+
+    func testMalformedPage_isAClearError_notACrash() {
+        for body in [#"{"Records":[{"eventName":"INSERT","dynamodb":{"Keys":{"pk":{"S":"a"}}"#,   // truncated
+                     #"{"Records":[{"eventName":"INSERT","dynamodb":{"Keys":{"pk":{"S":"a\#u{01}"}}}}]}"#,  // control character
+                     #"{"Records":[],"NextShardIterator":"a"} trailing"#] {
+            XCTAssertThrowsError(try decode(body), body) { error in
+                XCTAssertTrue("\(error)".contains("GetRecords"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try decode(#"{"Records":[{"eventName":"INSERT","dynamodb":{"Keys":{"pk":{"S":"a"}}}}]}"#)) { error in
+            XCTAssertTrue("\(error)".contains("without eventName, dynamodb.SequenceNumber"), "\(error)")
+        }
+    }
+
     private func page(userIdentity: String) throws -> RecordsPage {
         let body = """
             {"Records":[{"eventID":"e1","eventName":"REMOVE","userIdentity":\(userIdentity),

@@ -173,31 +173,36 @@ public struct DynamoDBStreamsClient: Sendable {
         return try Self.decodeRecords(body, client: json)
     }
 
-    /// Reads a GetRecords response in one pass (the hot path of streaming):
-    /// the page, each record and its `dynamodb` member are walked once, and
-    /// each image is skipped once to find its end; images stay raw views
-    /// into `body`.
+    /// Reads a GetRecords response in one checking pass (the hot path of
+    /// streaming): the page is checked while it is walked, each record and
+    /// its `dynamodb` member once, each image checked and skipped once.
+    /// Images stay raw views into `body`.
     static func decodeRecords(_ body: [UInt8], client: AWSJSONClient) throws(AWSClientError) -> RecordsPage {
-        let v = try client.view(body, operation: "GetRecords")
-        guard v.kind == .object else { throw client.invalid("GetRecords", "the answer is not a JSON object") }
         var records: [StreamRecord] = []
         var next: String?
         var malformed = false
-        _ = v.walk { w in
-            w.object(at: w.start) { key, at in
-                if key == "Records" {
-                    guard w.byte(at: at) == UInt8(ascii: "[") else { return nil }
-                    return w.array(at: at) { at in
-                        guard w.byte(at: at) == UInt8(ascii: "{") else { malformed = true; return nil }
-                        var record = RecordFields()
-                        let end = decodeRecord(w, at: at, into: &record)
-                        if let r = record.record { records.append(r) } else { malformed = true }
-                        return end
+        do {
+            try JSONWalker.walk(body) { w in
+                guard w.next == UInt8(ascii: "{") else { throw client.invalid("GetRecords", "the answer is not a JSON object") }
+                try w.object { w, key in
+                    if key == "Records", w.next == UInt8(ascii: "[") {
+                        try w.array { w in
+                            guard w.next == UInt8(ascii: "{") else { malformed = true; return try w.skip() }
+                            var record = RecordFields()
+                            try decodeRecord(&w, into: &record)
+                            if let r = record.record { records.append(r) } else { malformed = true }
+                        }
+                    } else if key == "NextShardIterator" {
+                        next = try w.view().string
+                    } else {
+                        try w.skip()
                     }
                 }
-                if key == "NextShardIterator" { next = w.view(at: at).string }
-                return nil
             }
+        } catch let error as AWSClientError {
+            throw error
+        } catch {
+            throw client.invalid("GetRecords", "\(error)")
         }
         if malformed {
             throw client.invalid("GetRecords", "record without eventName, dynamodb.SequenceNumber or dynamodb.Keys")
@@ -217,29 +222,28 @@ public struct DynamoDBStreamsClient: Sendable {
         }
     }
 
-    private static func decodeRecord(_ w: JSONWalker, at position: Int, into f: inout RecordFields) -> Int {
-        w.object(at: position) { key, at in
-            if key == "eventName" { f.eventName = w.view(at: at).string; return nil }
-            if key == "eventID" { f.eventID = w.view(at: at).string; return nil }
+    private static func decodeRecord(_ w: inout JSONWalker, into f: inout RecordFields) throws {
+        try w.object { w, key in
+            if key == "eventName" { f.eventName = try w.view().string; return }
+            if key == "eventID" { f.eventID = try w.view().string; return }
             if key == "userIdentity" {
                 // GetRecords spells the members `Type` and `PrincipalId`
                 // (the Streams API's Identity shape); Lambda events spell
                 // them `type` and `principalId`. Either may reach us.
-                let value = w.view(at: at)
+                let value = try w.view()
                 f.userType = (value["Type"] ?? value["type"])?.string
                 f.userPrincipal = (value["PrincipalId"] ?? value["principalId"])?.string
-                return value.rawRange.upperBound
+                return
             }
-            guard key == "dynamodb", w.byte(at: at) == UInt8(ascii: "{") else { return nil }
-            return w.object(at: at) { field, at in
-                if field == "SequenceNumber" { f.seq = w.view(at: at).string; return nil }
-                let value = w.view(at: at)
-                if field == "Keys" { f.keys = value }
-                else if field == "NewImage" { f.newImage = value }
-                else if field == "OldImage" { f.oldImage = value }
-                else if field == "ApproximateCreationDateTime" { f.created = value.doubleValue }
-                else if field == "SizeBytes" { f.size = value.intValue }
-                return value.rawRange.upperBound
+            guard key == "dynamodb", w.next == UInt8(ascii: "{") else { return try w.skip() }
+            try w.object { w, field in
+                if field == "SequenceNumber" { f.seq = try w.view().string }
+                else if field == "Keys" { f.keys = try w.view() }
+                else if field == "NewImage" { f.newImage = try w.view() }
+                else if field == "OldImage" { f.oldImage = try w.view() }
+                else if field == "ApproximateCreationDateTime" { f.created = try w.view().doubleValue }
+                else if field == "SizeBytes" { f.size = try w.view().intValue }
+                else { try w.skip() }
             }
         }
     }
