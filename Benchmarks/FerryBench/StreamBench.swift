@@ -66,6 +66,7 @@ func makeReplicator(_ servers: LoopbackServers, dir: String, viewType: StreamVie
                                           mapping: MappingOptions(targetTable: "bench-target", keySchema: KeySchema(partitionKey: "pk"),
                                                                   viewType: viewType))
     options.idleBackoffMax = 1.0  // the production default
+    options.readers = option("--readers").flatMap(Int.init) ?? options.readers
     options.discoveryInterval = 5
     options.statusPath = dir + "/status.json"
     try? FileManager.default.removeItem(atPath: dir + "/checkpoint.json")
@@ -75,6 +76,7 @@ func makeReplicator(_ servers: LoopbackServers, dir: String, viewType: StreamVie
     var pool = WriterPoolOptions()
     pool.lanes = lanes
     pool.batchSize = batch
+    pool.writers = option("--writers").flatMap(Int.init) ?? pool.writers
     return (replicator, wrap(AlternatorTarget(table: "bench-target", clients: sinkClients)), pool)
 }
 
@@ -96,8 +98,7 @@ func runStreamBenchmark() {
     let done = DispatchSemaphore(value: 0)
     DispatchQueue.global().async { _ = replicator.run(target: target, poolOptions: pool); done.signal() }
     while true {
-        let applied = replicator.statusReport().shards.reduce(0) { $0 + $1.recordsApplied }
-        if applied >= records { break }
+        if replicator.appliedRecords >= records { break }
         usleep(5_000)
     }
     let wall = Date().timeIntervalSince(wall0), cpu = cpuSecondsSelf() - cpu0

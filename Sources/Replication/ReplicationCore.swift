@@ -108,6 +108,8 @@ public struct ReplicationCore: Sendable {
     private var lastRequestsCompleted = 0
     public private(set) var stalled = false
     public private(set) var outOfOrderTotal = 0
+    /// Records acknowledged over all shards since the start.
+    public private(set) var appliedTotal = 0
 
     public init(options: Options, checkpoint: Checkpoint?, now: Double) {
         self.options = options
@@ -314,6 +316,7 @@ public struct ReplicationCore: Sendable {
     public mutating func applied(_ origins: [Change.Origin], now: Double) {
         guard !origins.isEmpty else { return }
         lastMove = now
+        appliedTotal += origins.count
         var i = 0
         while i < origins.count {
             let source = origins[i].source

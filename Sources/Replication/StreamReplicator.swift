@@ -244,6 +244,10 @@ public final class StreamReplicator: Sendable {
 
     // MARK: - Acknowledgements
 
+    /// Records applied (or dead-lettered) since the start: cheaper than a
+    /// status report when only progress matters.
+    public var appliedRecords: Int { core.withLock { $0.appliedTotal } }
+
     func applied(_ origins: [Change.Origin]) {
         requestsCompleted.add(1, ordering: .relaxed)
         let now = clock()
