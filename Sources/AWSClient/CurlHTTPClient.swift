@@ -221,14 +221,20 @@ private let headerCallback: ferry_curl_write_cb = { ptr, size, nmemb, userdata i
     let count = size * nmemb
     guard let userdata, let ptr else { return count }
     let state = Unmanaged<TransferState>.fromOpaque(userdata).takeUnretainedValue()
-    let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: count), as: UTF8.self)
-    if line.hasPrefix("HTTP/") {
+    // Byte-level: called for every header line of every response, where
+    // String trimming through Foundation cost more than signing a request.
+    let line = UnsafeRawBufferPointer(start: ptr, count: count)
+    if line.starts(with: "HTTP/".utf8) {
         // A new status line (after a redirect or a 100 Continue) starts a new header block.
         state.headers.removeAll()
         state.status = 0
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+        var start = colon + 1, end = count
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        let name = String(decoding: line[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        let value = String(decoding: line[start..<end], as: UTF8.self)
         state.headers[name] = value
         // Size the body once: growing a 1 MB GetRecords answer by doubling
         // costs copies and page faults on every response.

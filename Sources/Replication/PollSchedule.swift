@@ -63,12 +63,24 @@ public struct PollSchedule: Sendable {
                     tokens -= 1
                     return .poll(idle.pop().shard)
                 }
-                wakeAt = min(wakeAt, now + (1 - tokens) / pollsPerSecond)
+                // Wait for a handful of tokens, not one: a poll per wake-up
+                // would cost a thread switch per idle poll.
+                let wanted = min(burst, 8)
+                wakeAt = min(wakeAt, now + (wanted - tokens) / pollsPerSecond)
             } else {
                 wakeAt = min(wakeAt, top.dueAt)
             }
         }
         return .wait(until: wakeAt)
+    }
+
+    /// Whether another shard could be polled right now (to wake a helper).
+    public func hasDue(now: Double) -> Bool {
+        if let top = hot.top, top.dueAt <= now { return true }
+        if let top = idle.top, top.dueAt <= now {
+            return tokens + (now - refilledAt) * pollsPerSecond >= 1
+        }
+        return false
     }
 
     /// Drops a shard (the run stops following it); O(n), rare.

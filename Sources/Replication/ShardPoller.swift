@@ -29,6 +29,9 @@ final class ShardPoller: @unchecked Sendable {
     private var schedule: PollSchedule
     private var cursors: [String: Cursor] = [:]
     private var running = 0
+    /// One reader waits with a timeout for the next due time; the others
+    /// wait to be woken, so a due time wakes one thread, not all of them.
+    private var timedWaiter = false
     private let threadsDone = DispatchGroup()
     private unowned let replicator: StreamReplicator
 
@@ -73,8 +76,16 @@ final class ShardPoller: @unchecked Sendable {
             let now = monotonicSeconds()
             switch schedule.next(now: now) {
             case .wait(let until):
-                monitor.wait(due, until: min(until, now + 0.5))
+                if timedWaiter {
+                    monitor.wait(due)
+                } else {
+                    timedWaiter = true
+                    monitor.wait(due, until: min(until, now + 0.5))
+                    timedWaiter = false
+                }
             case .poll(let shard):
+                // Another shard may be due as well: pass the watch on.
+                if schedule.hasDue(now: now) { due.signal() }
                 guard var cursor = cursors[shard] else { continue }
                 running += 1
                 monitor.unlock()

@@ -1,4 +1,5 @@
 import AWSClient
+import DynamoModel
 import Foundation
 
 /// The status file: what the daemon is doing, rewritten every second.
@@ -93,8 +94,50 @@ public struct StatusReport: Sendable, Codable, Equatable {
         self.gaps = []
     }
 
+    /// The file's bytes. Everything but the shards goes through the usual
+    /// encoder (sorted keys, indented); the shards, which may be thousands,
+    /// are written by hand, one line each: Foundation's encoder took 25 ms a
+    /// second for 5,000 shards, a tenth of a core on an idle stream.
     public func encoded() throws -> [UInt8] {
-        Array(try StateJSON.encoder.encode(self))
+        guard shards.count > 16 else { return Array(try StateJSON.encoder.encode(self)) }
+        var head = self
+        head.shards = []
+        let text = Array(try StateJSON.encoder.encode(head))
+        let marker = Array(#""shards" : ["#.utf8)
+        guard let at = Self.find(marker, in: text) else { return Array(try StateJSON.encoder.encode(self)) }
+        var close = at + marker.count
+        while close < text.count, text[close] != UInt8(ascii: "]") { close += 1 }
+        guard close < text.count else { return Array(try StateJSON.encoder.encode(self)) }
+        var w = DynamoJSONWriter(capacity: text.count + shards.count * 160)
+        w.writeRaw(text[..<(at + marker.count)])
+        for (i, shard) in shards.enumerated() {
+            w.writeRaw(i == 0 ? "\n    " : ",\n    ")
+            Self.write(shard, to: &w)
+        }
+        w.writeRaw("\n  ")
+        w.writeRaw(text[close...])
+        return w.bytes
+    }
+
+    /// One shard as the decoder reads it (absent optionals left out).
+    static func write(_ s: Shard, to w: inout DynamoJSONWriter) {
+        w.beginObject()
+        if let caughtUp = s.caughtUp { w.writeKey("caughtUp"); w.writeBool(caughtUp) }
+        w.writeKey("id"); w.writeString(s.id)
+        w.writeKey("lagSeconds"); w.writeNumberText(s.lagSeconds.isFinite ? String(s.lagSeconds) : "0")
+        if let last = s.lastSequenceApplied { w.writeKey("lastSequenceApplied"); w.writeString(last) }
+        if let parent = s.parent { w.writeKey("parent"); w.writeString(parent) }
+        w.writeKey("recordsApplied"); w.writeInt(s.recordsApplied)
+        w.writeKey("state"); w.writeString(s.state.rawValue)
+        w.endObject()
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        }
+        return nil
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> StatusReport {
