@@ -72,7 +72,8 @@ let package = Package(
             name: "VerifyTests",
             dependencies: ["Verify", "AWSClient", "DynamoModel", "StreamStandIn", "LoopbackServer",
                            .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication", "Verify", "Backfill", "LoopbackServer"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "AWSClient", "DynamoModel", "Replication", "Verify", "Backfill",
+                                                        "LoopbackServer", "StreamStandIn"]),
         .testTarget(name: "LoopbackServerTests", dependencies: ["LoopbackServer"]),
         .testTarget(
             name: "AWSClientTests",
