@@ -12,20 +12,26 @@ import Replication
 func runBackfillBenchmark() {
     let count = option("--items").flatMap(Int.init) ?? 1_000_000
     let scriptItems = option("--script-items").flatMap(Int.init) ?? 2000
-    let exportDir = NSTemporaryDirectory() + "ferry-bench-export-\(count)"
+    let rich = option("--corpus") == "rich"
+    let exportDir = NSTemporaryDirectory() + "ferry-bench-export-\(rich ? "rich-" : "")\(count)"
     let exportRoot = exportDir + "/AWSDynamoDB/01700000000000-bench001"
     if !FileManager.default.fileExists(atPath: exportRoot + "/manifest-summary.json") {
         print("writing a local export of \(count) items to \(exportDir) (once)…")
         let writer = try! ExportWriter(directory: exportDir, exportId: "01700000000000-bench001", itemsPerFile: 100_000)
+        var bytes = 0
         for i in 0..<count {
-            var item = Corpus.item(i)
-            item["pk"] = .s("item#\(i)")
-            item["deleted"] = nil
+            var item = rich ? Corpus.richItem(i) : Corpus.item(i)
+            if !rich {
+                item["pk"] = .s("item#\(i)")
+                item["deleted"] = nil
+            }
             var w = DynamoJSONWriter(capacity: 512)
             w.writeItem(item)
             try! writer.add(item: w.bytes)
+            bytes += w.bytes.count
         }
         try! writer.finish()
+        print("  \(bytes / max(1, count)) bytes of DynamoDB JSON per item on average")
     }
     let servers = LoopbackServers.start(["serve", "--records", "0", "--shards", "1"])
     let dir = NSTemporaryDirectory() + "ferry-bench-backfill-\(getpid())"
@@ -42,7 +48,7 @@ func runBackfillBenchmark() {
     config.backfill.parallelFiles = 2
     let services = try! Services(config: config, environment: [:])
     let backfill = try! ExportBackfill(config: config, services: services, logger: Logger(label: "bench"), locations: [exportRoot])
-    print("backfill benchmark: \(count) items of ~400 bytes from a local export into the loopback sink; release build")
+    print("backfill benchmark: \(count) \(rich ? "rich items (10 to 50 attributes of every type)" : "items") of ~400 bytes from a local export into the loopback sink; release build")
     let cpu0 = cpuSecondsSelf(), wall0 = Date()
     let summary = try! backfill.run(keySchema: KeySchema(partitionKey: "pk"))
     let wall = Date().timeIntervalSince(wall0), cpu = cpuSecondsSelf() - cpu0

@@ -20,6 +20,32 @@ enum Corpus {
         ]
     }
 
+    /// Like a real wide table's items: 10 to 50 attributes of every type
+    /// (strings, decimals, Booleans, nulls, string, number and binary sets,
+    /// maps, lists, binary), about 400 bytes of DynamoDB JSON on average.
+    static func richItem(_ i: Int) -> Item {
+        var item: Item = ["pk": .s("tenant#\(i % 5000)|item#\(i)")]
+        let count = 10 + (i * 7919) % 41
+        for a in 0..<count {
+            let name = "a\(a)"
+            let v = i &+ a &* 31
+            switch a % 11 {
+            case 0: item[name] = .s("v\(v % 1000)")
+            case 1: item[name] = .n("\(v % 100_000).\(v % 97)")
+            case 2: item[name] = .bool(v % 2 == 0)
+            case 3: item[name] = .null
+            case 4: item[name] = .ss(["x\(v % 7)", "y\(v % 5)"])
+            case 5: item[name] = .ns(["\(v % 13)", "-\(v % 11).5"])
+            case 6: item[name] = .bs([[UInt8(truncatingIfNeeded: v), 1, 2]])
+            case 7: item[name] = .m(["k": .s("\(v % 9)"), "n": .n("\(v % 3)")])
+            case 8: item[name] = .l([.n("\(v % 10)"), .s("e")])
+            case 9: item[name] = .b([UInt8(truncatingIfNeeded: v), 7, 9])
+            default: item[name] = .n("1E\(v % 20)")
+            }
+        }
+        return item
+    }
+
     static func itemBytes(_ count: Int) -> [[UInt8]] {
         (0..<count).map { i in
             var w = DynamoJSONWriter()

@@ -8,7 +8,7 @@ import Foundation
 //   .build/release/ferry-bench stream [--records N] [--shards S] [--lambda-records N]
 //   .build/release/ferry-bench lag [--rate R] [--seconds T]
 //   .build/release/ferry-bench idle [--shards S] [--seconds T]     CPU, threads and memory with idle shards
-//   .build/release/ferry-bench backfill [--items N] [--script-items N]
+//   .build/release/ferry-bench backfill [--items N] [--script-items N] [--corpus rich]
 //   .build/release/ferry-bench verify [--items N] [--segments S]
 //   (serve, serve-steady and serve-verify are the loopback servers, run as a child process)
 

@@ -44,6 +44,7 @@ public enum ExportRecord: Sendable, Hashable {
     ///   file and line number are for the caller to add.
     public static func parse(line: [UInt8], type: ExportManifest.ExportType,
                              keySchema: KeySchema) throws -> (record: ExportRecord, key: ItemKey) {
+        if type == .full { return try parseFull(line: line, keySchema: keySchema) }
         let view: JSONView
         do {
             view = try JSONView(line)
@@ -78,6 +79,41 @@ public enum ExportRecord: Sendable, Hashable {
             let key = try itemKey(line, keys, "Keys", keySchema)
             return (.delete(keys: Array(keys.rawBytes), writeTimestampMicros: micros), key)
         }
+    }
+
+    /// A full export's line in one pass: the line is checked as it is
+    /// walked, and its `Item` checked against the DynamoDB rules with its
+    /// key decoded on the way.
+    private static func parseFull(line: [UInt8], keySchema: KeySchema) throws -> (record: ExportRecord, key: ItemKey) {
+        var found: (view: JSONView, key: ItemKey)?
+        var sawKeys = false
+        do {
+            try JSONWalker.walk(line) { w in
+                guard w.next == UInt8(ascii: "{") else { throw ExportError(.invalidLine, "the line is not a JSON object") }
+                try w.object { w, name in
+                    if name == "Item", found == nil {
+                        guard w.next == UInt8(ascii: "{") else {
+                            throw ExportError(.invalidLine, "\"Item\" is not an object")
+                        }
+                        found = try w.item(keySchema: keySchema)
+                    } else {
+                        if name == "Keys" { sawKeys = true }
+                        try w.skip()
+                    }
+                }
+            }
+        } catch let error as ExportError {
+            throw error
+        } catch let error as DynamoJSONError {
+            throw ExportError(.invalidLine, "\"Item\": \(error)")
+        } catch {
+            throw ExportError(.invalidLine, "\(error)")
+        }
+        guard let found else {
+            let hint = sawKeys ? " (an incremental export's line, yet the manifest says FULL_EXPORT)" : ""
+            throw ExportError(.invalidLine, "the line has no \"Item\"\(hint)")
+        }
+        return (.put(item: Array(found.view.rawBytes), writeTimestampMicros: nil), found.key)
     }
 
     private static func itemKey(_ line: [UInt8], _ value: JSONView, _ name: String,

@@ -69,6 +69,33 @@ public struct JSONWalker {
         try scanner.skipValue()
     }
 
+    /// Checks the item object at the current position against the DynamoDB
+    /// JSON rules (a superset of the JSON checks), decoding only its key
+    /// attributes, and returns a view of it with its key: one pass where a
+    /// check, a skip and a validation would be three.
+    public mutating func item(keySchema: KeySchema) throws -> (view: JSONView, key: ItemKey) {
+        let start = scanner.pos
+        var decoded = Item()
+        try scanner.validateItemObject(decoding: keySchema.attributeNames, into: &decoded)
+        let key = try keySchema.makeKey(decoded, offset: start)
+        return (JSONView(trusted: buffer, range: start..<scanner.pos), key)
+    }
+
+    /// Like ``item(keySchema:)``, but an item that breaks the DynamoDB rules
+    /// (while being valid JSON) is returned without a key instead of
+    /// failing the walk, so one bad record can be set aside on its own.
+    public mutating func itemOrView(keySchema: KeySchema) throws -> (view: JSONView, key: ItemKey?) {
+        let start = scanner.pos, depth = scanner.depth
+        do {
+            let (view, key) = try item(keySchema: keySchema)
+            return (view, key)
+        } catch {
+            scanner.pos = start
+            scanner.depth = depth
+            return (try view(), nil)
+        }
+    }
+
     /// Checks the value at the current position and returns a view of it.
     public mutating func view() throws -> JSONView {
         let start = scanner.pos

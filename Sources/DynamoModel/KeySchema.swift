@@ -57,7 +57,7 @@ public struct KeySchema: Sendable, Hashable {
         return try makeKey(decoded, offset: range?.lowerBound ?? 0)
     }
 
-    private func makeKey(_ item: Item, offset: Int?) throws -> ItemKey {
+    func makeKey(_ item: Item, offset: Int?) throws -> ItemKey {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)
         try appendKeyAttribute(partitionKey, "partition", item, offset, &bytes)
