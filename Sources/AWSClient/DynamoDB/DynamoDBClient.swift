@@ -138,7 +138,16 @@ public struct DynamoDBClient: Sendable {
     /// The body of a BatchWriteItem request for one table: raw items and
     /// keys are copied in as they are.
     public static func batchWriteBody(table: String, writes: [WriteRequest]) -> [UInt8] {
-        var w = DynamoJSONWriter(capacity: 64 + writes.count * 512)
+        // Sized from the writes: a guess that falls short copies the whole
+        // body each time it grows.
+        var size = 64 + table.utf8.count
+        for write in writes {
+            switch write {
+            case .put(let item): size += item.count + 36
+            case .delete(let key): size += key.count + 36
+            }
+        }
+        var w = DynamoJSONWriter(capacity: size)
         w.beginObject()
         w.writeKey("RequestItems")
         w.beginObject()
