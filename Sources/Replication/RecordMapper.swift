@@ -53,7 +53,8 @@ public struct RecordMapper: Sendable {
                 guard options.viewType.carriesNewImage, let image = record.newImage else {
                     return .fetch(key: try options.keySchema.key(ofItemIn: record.keys.buffer, range: record.keys.rawRange))
                 }
-                let key = try options.keySchema.key(ofItemIn: image.buffer, range: image.rawRange)
+                // Checked and keyed while the page was walked, or now.
+                let key = try record.newImageKey ?? options.keySchema.key(ofItemIn: image.buffer, range: image.rawRange)
                 if record.eventName == "MODIFY", options.modifyAs == .update, let old = record.oldImage {
                     guard let body = try updateBody(key: key, old: old.readItem(), new: image.readItem()) else { return .nothing }
                     return .change(Change(kind: .update, key: key, payload: body, origin: origin))

@@ -126,7 +126,8 @@ extension StreamReplicator {
         }
         let page: RecordsPage
         do {
-            page = try streams.getRecords(iterator: cursor.iterator!, limit: options.getRecordsLimit)
+            page = try streams.getRecords(iterator: cursor.iterator!, limit: options.getRecordsLimit,
+                                          keySchema: options.mapping.keySchema)
             requestsCompleted.add(1, ordering: .relaxed)
             cursor.failures = 0
         } catch {

@@ -3,6 +3,28 @@ import DynamoModel
 import XCTest
 
 final class StreamRecordDecodingTests: XCTestCase {
+    private func decode(_ body: String, keySchema: KeySchema) throws -> RecordsPage {
+        let client = AWSJSONClient(endpoint: Endpoint(url: "http://127.0.0.1:1", region: "us-east-1",
+                                                      service: .dynamodbStreams, isCustom: true),
+                                   targetPrefix: "DynamoDBStreams_20120810",
+                                   credentials: StaticCredentialProvider(accessKeyId: "AKID", secretAccessKey: "secret"),
+                                   transport: FakeHTTPTransport.unused())
+        return try DynamoDBStreamsClient.decodeRecords(Array(body.utf8), client: client, keySchema: keySchema)
+    }
+
+    func testWithTheKeySchema_eachNewImageIsCheckedAndKeyedInTheWalk_andABadImageIsLeftForTheMapper() throws {
+        let page = try decode("""
+            {"Records":[{"eventName":"INSERT","dynamodb":{"Keys":{"pk":{"S":"a"}},"NewImage":{"pk":{"S":"a"},"n":{"N":"1"}},"SequenceNumber":"1"}},
+            {"eventName":"INSERT","dynamodb":{"Keys":{"pk":{"S":"b"}},"NewImage":{"pk":{"S":"b"},"n":{"N":"not a number"}},"SequenceNumber":"2"}},
+            {"eventName":"REMOVE","dynamodb":{"Keys":{"pk":{"S":"c"}},"SequenceNumber":"3"}}]}
+            """, keySchema: KeySchema(partitionKey: "pk"))
+        XCTAssertEqual(page.records.count, 3, "one bad image does not fail the page")
+        XCTAssertEqual(page.records[0].newImageKey, try KeySchema(partitionKey: "pk").key(of: ["pk": .s("a")]))
+        XCTAssertNil(page.records[1].newImageKey, "breaks the DynamoDB rules: the mapper dead-letters it")
+        XCTAssertNotNil(page.records[1].newImage)
+        XCTAssertNil(page.records[2].newImageKey)
+    }
+
     private func decode(_ body: String) throws -> RecordsPage {
         let client = AWSJSONClient(endpoint: Endpoint(url: "http://127.0.0.1:1", region: "us-east-1",
                                                       service: .dynamodbStreams, isCustom: true),

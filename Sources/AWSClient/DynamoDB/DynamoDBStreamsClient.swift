@@ -62,6 +62,11 @@ public struct StreamRecord: Sendable {
     /// "dynamodb.amazonaws.com").
     public var userIdentityType: String?
     public var userIdentityPrincipal: String?
+    /// The key of `newImage` when the page was read with the table's key
+    /// schema: the image was then checked against the DynamoDB rules while
+    /// the page was walked. nil: not checked yet (or it breaks the rules,
+    /// which the caller finds out when it checks).
+    public var newImageKey: ItemKey?
 
     /// A REMOVE made by DynamoDB's own TTL process.
     public var isTTLExpiry: Bool {
@@ -167,17 +172,20 @@ public struct DynamoDBStreamsClient: Sendable {
     /// throttling and transient failures; `ExpiredIteratorException` and
     /// `TrimmedDataAccessException` come back as service errors for the
     /// reader to handle.
-    public func getRecords(iterator: String, limit: Int = 1000) throws(AWSClientError) -> RecordsPage {
+    /// - Parameter keySchema: the table's key; given, each record's new
+    ///   image is checked against the DynamoDB rules and its key decoded in
+    ///   the same walk (``StreamRecord/newImageKey``).
+    public func getRecords(iterator: String, limit: Int = 1000, keySchema: KeySchema? = nil) throws(AWSClientError) -> RecordsPage {
         let request = JSONValue.object([("ShardIterator", .string(iterator)), ("Limit", .number(String(limit)))])
         let body = try json.call("GetRecords", body: request.serialized())
-        return try Self.decodeRecords(body, client: json)
+        return try Self.decodeRecords(body, client: json, keySchema: keySchema)
     }
 
     /// Reads a GetRecords response in one checking pass (the hot path of
     /// streaming): the page is checked while it is walked, each record and
     /// its `dynamodb` member once, each image checked and skipped once.
     /// Images stay raw views into `body`.
-    static func decodeRecords(_ body: [UInt8], client: AWSJSONClient) throws(AWSClientError) -> RecordsPage {
+    static func decodeRecords(_ body: [UInt8], client: AWSJSONClient, keySchema: KeySchema? = nil) throws(AWSClientError) -> RecordsPage {
         var records: [StreamRecord] = []
         var next: String?
         var malformed = false
@@ -189,7 +197,7 @@ public struct DynamoDBStreamsClient: Sendable {
                         try w.array { w in
                             guard w.next == UInt8(ascii: "{") else { malformed = true; return try w.skip() }
                             var record = RecordFields()
-                            try decodeRecord(&w, into: &record)
+                            try decodeRecord(&w, into: &record, keySchema: keySchema)
                             if let r = record.record { records.append(r) } else { malformed = true }
                         }
                     } else if key == "NextShardIterator" {
@@ -213,16 +221,17 @@ public struct DynamoDBStreamsClient: Sendable {
     private struct RecordFields {
         var eventName: String?, eventID: String?, userType: String?, userPrincipal: String?
         var seq: String?, created: Double?, keys: JSONView?, newImage: JSONView?, oldImage: JSONView?, size: Int?
+        var newImageKey: ItemKey?
 
         var record: StreamRecord? {
             guard let eventName, let seq, let keys else { return nil }
             return StreamRecord(eventName: eventName, eventID: eventID, sequenceNumber: seq, approximateCreationDateTime: created,
                                 keys: keys, newImage: newImage, oldImage: oldImage, sizeBytes: size,
-                                userIdentityType: userType, userIdentityPrincipal: userPrincipal)
+                                userIdentityType: userType, userIdentityPrincipal: userPrincipal, newImageKey: newImageKey)
         }
     }
 
-    private static func decodeRecord(_ w: inout JSONWalker, into f: inout RecordFields) throws {
+    private static func decodeRecord(_ w: inout JSONWalker, into f: inout RecordFields, keySchema: KeySchema?) throws {
         try w.object { w, key in
             if key == "eventName" { f.eventName = try w.view().string; return }
             if key == "eventID" { f.eventID = try w.view().string; return }
@@ -239,7 +248,13 @@ public struct DynamoDBStreamsClient: Sendable {
             try w.object { w, field in
                 if field == "SequenceNumber" { f.seq = try w.view().string }
                 else if field == "Keys" { f.keys = try w.view() }
-                else if field == "NewImage" { f.newImage = try w.view() }
+                else if field == "NewImage" {
+                    if let keySchema, w.next == UInt8(ascii: "{") {
+                        (f.newImage, f.newImageKey) = try w.itemOrView(keySchema: keySchema)
+                    } else {
+                        f.newImage = try w.view()
+                    }
+                }
                 else if field == "OldImage" { f.oldImage = try w.view() }
                 else if field == "ApproximateCreationDateTime" { f.created = try w.view().doubleValue }
                 else if field == "SizeBytes" { f.size = try w.view().intValue }
