@@ -108,9 +108,20 @@ public final class AWSJSONClient: Sendable {
 /// `host[:port]` of a URL, for messages: never the path, the query or
 /// user-info, which may carry secrets.
 enum URLHost {
+    /// On the UTF-8 bytes: it runs for every request (for error messages).
     static func of(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" }
-        return authority.split(separator: "@").last.map(String.init) ?? String(authority)
+        let b = Array(url.utf8)
+        var start: Int?
+        var i = 0
+        while i + 2 < b.count {
+            if b[i] == UInt8(ascii: ":"), b[i + 1] == UInt8(ascii: "/"), b[i + 2] == UInt8(ascii: "/") { start = i + 3; break }
+            i += 1
+        }
+        guard let start else { return url }
+        var end = start
+        while end < b.count, b[end] != UInt8(ascii: "/"), b[end] != UInt8(ascii: "?") { end += 1 }
+        let authority = b[start..<end]
+        let host = authority.lastIndex(of: UInt8(ascii: "@")).map { authority[($0 + 1)...] } ?? authority
+        return String(decoding: host, as: UTF8.self)
     }
 }

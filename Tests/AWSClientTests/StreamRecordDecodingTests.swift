@@ -93,3 +93,12 @@ final class StreamRecordDecodingTests: XCTestCase {
         XCTAssertFalse(try XCTUnwrap(page(userIdentity: "null").records.first).isTTLExpiry)
     }
 }
+
+final class URLHostTests: XCTestCase {
+    func testHost_dropsUserInfoPathAndQuery_soNoSecretReachesAMessage() {
+        XCTAssertEqual(URLHost.of("https://user:secret@node1.example.com:8043/path?X-Amz-Signature=abc"), "node1.example.com:8043")
+        XCTAssertEqual(URLHost.of("http://127.0.0.1:8000"), "127.0.0.1:8000")
+        XCTAssertEqual(URLHost.of("http://[::1]:8000/x"), "[::1]:8000")
+        XCTAssertEqual(URLHost.of("no-scheme"), "no-scheme")
+    }
+}
