@@ -415,7 +415,8 @@ public struct ReplicationCore: Sendable {
 
     // MARK: - Status
 
-    /// Per-shard status, for the status file.
+    /// Per-shard status, for the status file, in no particular order (the
+    /// caller sorts it outside the lock).
     public func shardStatus(now: Double) -> [StatusReport.Shard] {
         var out: [StatusReport.Shard] = []
         out.reserveCapacity(lineage.phases.count)
@@ -435,7 +436,7 @@ public struct ReplicationCore: Sendable {
                 recordsApplied: state?.applied ?? 0, lagSeconds: lag,
                 caughtUp: phase == .reading ? state?.caughtUp ?? false : nil))
         }
-        return out.sorted { $0.id < $1.id }
+        return out
     }
 
     /// Records handed out and not yet acknowledged, over all shards.

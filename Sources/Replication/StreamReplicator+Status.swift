@@ -36,6 +36,7 @@ extension StreamReplicator {
             report.gaps = c.gaps
             report.shards = c.shardStatus(now: now.timeIntervalSince1970)
         }
+        report.shards.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         report.lagSeconds = report.shards.reduce(0) { max($0, $1.lagSeconds) }
         return report
     }
