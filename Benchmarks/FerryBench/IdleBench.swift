@@ -65,29 +65,15 @@ func currentRSSBytes() -> Int {
 /// standard input appends one record (carrying its creation time in µs) to
 /// a random shard.
 func runServeIdle() {
-    let shards = option("--shards").flatMap(Int.init) ?? 5000
-    do {
-        let source = try StreamStandIn(configuration: .benchmarkSource)
-        let sink = try StreamStandIn(configuration: .benchmarkSink)
-        guard let arn = try source.createTable(StandInTableSpec("bench-source", stream: .newImage, shardCount: shards)) else {
-            fatalError("no stream")
+    serveChild(view: .newImage) { source, shardIDs in
+        return {
+            var n = 0
+            while let line = readLine() {
+                guard line == "poke" else { continue }
+                let now = Int(Date().timeIntervalSince1970 * 1_000_000)
+                _ = try source.append(shard: shardIDs.randomElement()!, [.insert(["pk": .s("idle-\(n)"), "t": .n(String(now))])])
+                n += 1
+            }
         }
-        _ = try sink.createTable(StandInTableSpec("bench-target", stream: nil))
-        let shardIDs = try source.openShardIDs(table: "bench-source")
-        print("READY \(source.baseURL) \(arn) \(sink.baseURL)")
-        fflush(nil)
-        var n = 0
-        while let line = readLine() {
-            guard line == "poke" else { continue }
-            let now = Int(Date().timeIntervalSince1970 * 1_000_000)
-            _ = try source.append(shard: shardIDs.randomElement()!, [.insert(["pk": .s("idle-\(n)"), "t": .n(String(now))])])
-            n += 1
-        }
-        source.stop()
-        sink.stop()
-        exit(0)
-    } catch {
-        print("FAILED \(error)")
-        exit(1)
     }
 }

@@ -12,14 +12,7 @@ import StreamStandIn
 /// Prints `READY <source url> <stream arn> <sink url>`, then serves until
 /// its standard input closes.
 func runServe(steady: Bool) {
-    let shards = option("--shards").flatMap(Int.init) ?? 4
-    do {
-        let source = try StreamStandIn(configuration: .benchmarkSource)
-        let sink = try StreamStandIn(configuration: .benchmarkSink)
-        guard let arn = try source.createTable(StandInTableSpec("bench-source", stream: steady ? .newImage : .newAndOldImages,
-                                                                shardCount: shards)) else { fatalError("no stream") }
-        _ = try sink.createTable(StandInTableSpec("bench-target", stream: nil))
-        let shardIDs = try source.openShardIDs(table: "bench-source")
+    serveChild(view: steady ? .newImage : .newAndOldImages) { source, shardIDs in
         if !steady {
             let records = option("--records").flatMap(Int.init) ?? 400_000
             let itemBytes = option("--item-bytes").flatMap(Int.init) ?? 1024
@@ -28,9 +21,8 @@ func runServe(steady: Bool) {
                                            pattern: StandInSyntheticPattern(keyCount: 5_000, removeEvery: 10, keyPrefix: "s\(i)-"))
             }
         }
-        print("READY \(source.baseURL) \(arn) \(sink.baseURL)")
-        fflush(nil)
-        if steady {
+        return {
+            guard steady else { return }
             let rate = option("--rate").flatMap(Int.init) ?? 2000
             let seconds = option("--seconds").flatMap(Double.init) ?? 20
             let tickRecords = max(1, rate / 100)  // every 10 ms
@@ -52,6 +44,27 @@ func runServe(steady: Bool) {
             print("DONE \(n)")
             fflush(nil)
         }
+    }
+}
+
+/// The child process's frame: a source with `--shards` shards and a sink,
+/// `prepare` before `READY <source url> <stream arn> <sink url>` is printed,
+/// then what `prepare` returned, then serving until standard input closes
+/// (the body may read standard input itself).
+func serveChild(view: StandInStreamView,
+                _ prepare: (StreamStandIn, [String]) throws -> () throws -> Void) -> Never {
+    let shards = option("--shards").flatMap(Int.init) ?? 4
+    do {
+        let source = try StreamStandIn(configuration: .benchmarkSource)
+        let sink = try StreamStandIn(configuration: .benchmarkSink)
+        guard let arn = try source.createTable(StandInTableSpec("bench-source", stream: view, shardCount: shards)) else {
+            fatalError("no stream")
+        }
+        _ = try sink.createTable(StandInTableSpec("bench-target", stream: nil))
+        let body = try prepare(source, try source.openShardIDs(table: "bench-source"))
+        print("READY \(source.baseURL) \(arn) \(sink.baseURL)")
+        fflush(nil)
+        try body()
         while readLine() != nil {}
         source.stop()
         sink.stop()
