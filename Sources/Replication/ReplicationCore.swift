@@ -107,7 +107,6 @@ public struct ReplicationCore: Sendable {
     private var lastMove: Double
     private var lastRequestsCompleted = 0
     public private(set) var stalled = false
-    public private(set) var outOfOrderTotal = 0
     /// Records acknowledged over all shards since the start.
     public private(set) var appliedTotal = 0
 
@@ -257,7 +256,6 @@ public struct ReplicationCore: Sendable {
             }
             result.accepted.append((index, Change.Origin(source: shard, sequence: record.sequence, ticket: ticket)))
         }
-        outOfOrderTotal += result.outOfOrder
         state.caughtUp = records.isEmpty || ended
         state.readOnce = true
         if let created = records.last?.createdAt { state.lastReadCreatedAt = created }
@@ -438,9 +436,6 @@ public struct ReplicationCore: Sendable {
         }
         return out
     }
-
-    /// Records handed out and not yet acknowledged, over all shards.
-    public var inFlight: Int { shards.values.reduce(0) { $0 + $1.watermark.inFlight } }
 }
 
 /// What changed in the checkpoint since the last save: per-shard progress

@@ -28,7 +28,6 @@ final class ShardPoller: @unchecked Sendable {
     private let due: Monitor.Condition
     private var schedule: PollSchedule
     private var cursors: [String: Cursor] = [:]
-    private var running = 0
     /// One reader waits with a timeout for the next due time; the others
     /// wait to be woken, so a due time wakes one thread, not all of them.
     private var timedWaiter = false
@@ -68,8 +67,6 @@ final class ShardPoller: @unchecked Sendable {
         return threadsDone.wait(timeout: deadline) == .success
     }
 
-    var shardsFollowed: Int { monitor.withLock { cursors.count } }
-
     private func loop() {
         monitor.lock()
         while !replicator.isStopping {
@@ -87,11 +84,9 @@ final class ShardPoller: @unchecked Sendable {
                 // Another shard may be due as well: pass the watch on.
                 if schedule.hasDue(now: now) { due.signal() }
                 guard var cursor = cursors[shard] else { continue }
-                running += 1
                 monitor.unlock()
                 let next = replicator.pollOnce(shard: shard, cursor: &cursor)
                 monitor.lock()
-                running -= 1
                 let after = monotonicSeconds()
                 switch next {
                 case .again: cursors[shard] = cursor; schedule.add(shard, at: after, idle: false)

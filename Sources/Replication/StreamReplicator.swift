@@ -101,7 +101,6 @@ public final class StreamReplicator: Sendable {
     let timerQueue = DispatchQueue(label: "ferry.replicator.timer")
     let discoveryQueue = DispatchQueue(label: "ferry.replicator.discovery")
     let discoveryRunning = Atomic<Bool>(false)
-    let warnings = RateLimitedLog(interval: 10)
     private let poolBox = Mutex<WriterPool?>(nil)
     private let pollerBox = Mutex<ShardPoller?>(nil)
     let clock: @Sendable () -> Double
@@ -227,9 +226,9 @@ public final class StreamReplicator: Sendable {
                                         "detail": "\(gap.detail)",
                                         "action": "\(gap.skipped ? "skipping ahead (skip_trimmed_gaps)" : "stopping")"])
             case .outOfOrder(let shard, let previous, let sequence):
-                warnings.log(logger, key: "out-of-order",
-                             "a stream record's sequence number does not rise; it is applied, not dropped",
-                             metadata: ["shard": "\(shard)", "previous": "\(previous.digits)", "sequence": "\(sequence.digits)"])
+                // The log handler shows one such warning per 10 s, with a count of the rest.
+                logger.warning("a stream record's sequence number does not rise; it is applied, not dropped",
+                               metadata: ["shard": "\(shard)", "previous": "\(previous.digits)", "sequence": "\(sequence.digits)"])
             case .stalled(let detail):
                 shell.withLock { $0.stalled = detail; $0.lastError = detail }
                 logger.error("replication stalled", metadata: ["detail": "\(detail)"])
@@ -280,31 +279,5 @@ public final class StreamReplicator: Sendable {
     func noteError(_ text: String) {
         shell.withLock { $0.lastError = String(text.prefix(300)) }
         logger.warning("\(text)")
-    }
-}
-
-/// Logs a warning at most once per interval per key, with how many were
-/// held back: a broken stream must be visible without flooding the log.
-final class RateLimitedLog: Sendable {
-    private let interval: Double
-    private let state = Mutex<[String: (last: Double, suppressed: Int)]>([:])
-
-    init(interval: Double) { self.interval = interval }
-
-    func log(_ logger: Logger, key: String, _ message: String, metadata: Logger.Metadata) {
-        let now = monotonicSeconds()
-        let suppressed: Int? = state.withLock { s in
-            let entry = s[key] ?? (last: -Double.infinity, suppressed: 0)
-            guard now - entry.last >= interval else {
-                s[key] = (entry.last, entry.suppressed + 1)
-                return nil
-            }
-            s[key] = (now, 0)
-            return entry.suppressed
-        }
-        guard let suppressed else { return }
-        var m = metadata
-        if suppressed > 0 { m["more_since_last_warning"] = "\(suppressed)" }
-        logger.warning("\(message)", metadata: m)
     }
 }

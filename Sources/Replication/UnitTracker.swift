@@ -56,17 +56,6 @@ public final class UnitTracker: Sendable {
         }
     }
 
-    /// Registers record number `number` of the unit (numbers rise, gaps
-    /// allowed: an export file's blank lines hold no record).
-    public func issue(_ unit: String, number: Int) -> Change.Origin {
-        units.withLock { u in
-            let seq = SequenceNumber(String(number))!
-            u[unit, default: Unit(watermark: Watermark())].issued = number
-            let ticket = u[unit]!.watermark.issue(seq)
-            return Change.Origin(source: unit, sequence: seq, ticket: ticket)
-        }
-    }
-
     /// Registers several records of one unit under one lock (a chunk of an
     /// export file): numbers rise, gaps allowed.
     public func issue(_ unit: String, numbers: [Int]) -> [Change.Origin] {
