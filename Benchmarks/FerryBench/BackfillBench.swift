@@ -32,6 +32,7 @@ func runBackfillBenchmark() {
         }
         try! writer.finish()
         print("  \(bytes / max(1, count)) bytes of DynamoDB JSON per item on average")
+        fflush(nil)
     }
     let servers = LoopbackServers.start(["serve", "--records", "0", "--shards", "1"])
     let dir = NSTemporaryDirectory() + "ferry-bench-backfill-\(getpid())"

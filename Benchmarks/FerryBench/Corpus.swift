@@ -22,25 +22,28 @@ enum Corpus {
 
     /// Like a real wide table's items: 10 to 50 attributes of every type
     /// (strings, decimals, Booleans, nulls, string, number and binary sets,
-    /// maps, lists, binary), about 400 bytes of DynamoDB JSON on average.
+    /// maps, lists, binary), about 500 bytes of DynamoDB JSON on average
+    /// (most items nearer 10 attributes than 50).
     static func richItem(_ i: Int) -> Item {
-        var item: Item = ["pk": .s("tenant#\(i % 5000)|item#\(i)")]
-        let count = 10 + (i * 7919) % 41
+        var item: Item = ["pk": .s("t\(i % 5000)#\(i)")]
+        // 10 to 50 attributes, most items nearer 10 than 50 (as in real tables).
+        let spread = (i &* 7919) % 41
+        let count = 10 + spread * spread / 40
         for a in 0..<count {
             let name = "a\(a)"
             let v = i &+ a &* 31
-            switch a % 11 {
-            case 0: item[name] = .s("v\(v % 1000)")
-            case 1: item[name] = .n("\(v % 100_000).\(v % 97)")
+            switch a % 16 {
+            case 0, 5, 13: item[name] = .s("v\(v % 100)")
+            case 1, 4, 7: item[name] = .n("\(v % 1000)")
+            case 12: item[name] = .n("\(v % 100).\(v % 97)")
             case 2: item[name] = .bool(v % 2 == 0)
-            case 3: item[name] = .null
-            case 4: item[name] = .ss(["x\(v % 7)", "y\(v % 5)"])
-            case 5: item[name] = .ns(["\(v % 13)", "-\(v % 11).5"])
-            case 6: item[name] = .bs([[UInt8(truncatingIfNeeded: v), 1, 2]])
-            case 7: item[name] = .m(["k": .s("\(v % 9)"), "n": .n("\(v % 3)")])
-            case 8: item[name] = .l([.n("\(v % 10)"), .s("e")])
-            case 9: item[name] = .b([UInt8(truncatingIfNeeded: v), 7, 9])
-            default: item[name] = .n("1E\(v % 20)")
+            case 3, 15: item[name] = .null
+            case 6: item[name] = .ss(["x\(v % 7)", "y"])
+            case 8: item[name] = .ns(["\(v % 13)", "-1.5"])
+            case 9: item[name] = .m(["k": .n("\(v % 9)")])
+            case 10: item[name] = .l([.n("\(v % 10)"), .s("e")])
+            case 11: item[name] = .b([UInt8(truncatingIfNeeded: v), 7])
+            default: item[name] = .bs([[UInt8(truncatingIfNeeded: v)]])
             }
         }
         return item
