@@ -343,7 +343,8 @@ public struct ReplicationCore: Sendable {
 
     /// Once a checkpoint interval or so: the checkpoint to save, listings
     /// due, stalls. `queued`: changes waiting in the lanes;
-    /// `requestsCompleted`: a counter of successful requests of any kind.
+    /// `requestsCompleted`: a counter of successful requests that moved
+    /// records (pages with records and acknowledgements count by themselves).
     public mutating func tick(now: Double, queued: Int, requestsCompleted: Int) -> [Action] {
         var actions: [Action] = []
         if savedAt.map({ now - $0 >= options.checkpointInterval }) ?? true, let delta = takeCheckpointDelta() {

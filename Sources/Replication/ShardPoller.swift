@@ -107,7 +107,6 @@ extension StreamReplicator {
         if cursor.iterator == nil {
             do {
                 cursor.iterator = try streams.getShardIterator(arn: options.streamArn, shardId: shard, position: cursor.position)
-                requestsCompleted.add(1, ordering: .relaxed)
                 core.withLock { $0.iteratorOpened(shard: shard, at: cursor.position) }
                 // A LATEST iterator names no record. Renewing it at LATEST
                 // before the first record is read would skip whatever was
@@ -123,7 +122,6 @@ extension StreamReplicator {
         do {
             page = try streams.getRecords(iterator: cursor.iterator!, limit: options.getRecordsLimit,
                                           keySchema: options.mapping.keySchema)
-            requestsCompleted.add(1, ordering: .relaxed)
             cursor.failures = 0
         } catch {
             if error.serviceError?.code == "ExpiredIteratorException" {

@@ -21,6 +21,17 @@ public struct StatusReport: Sendable, Codable, Equatable {
         public var lagSeconds: Double
         /// The shard's last GetRecords came back empty: nothing unread.
         public var caughtUp: Bool?
+
+        public init(id: String, parent: String?, state: ShardPhase, lastSequenceApplied: String?, recordsApplied: Int,
+                    lagSeconds: Double, caughtUp: Bool?) {
+            self.id = id
+            self.parent = parent
+            self.state = state
+            self.lastSequenceApplied = lastSequenceApplied
+            self.recordsApplied = recordsApplied
+            self.lagSeconds = lagSeconds
+            self.caughtUp = caughtUp
+        }
     }
 
     /// Changes lost to the target: records trimmed from the stream before

@@ -23,7 +23,6 @@ extension StreamReplicator {
                 }
                 return
             }
-            requestsCompleted.add(1, ordering: .relaxed)
             let actions = core.withLock { $0.discovered(listed, complete: after == nil, now: clock()) }
             shell.withLock { if $0.phase == .starting { $0.phase = .streaming } }
             perform(actions)

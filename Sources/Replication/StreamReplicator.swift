@@ -95,7 +95,9 @@ public final class StreamReplicator: Sendable {
     let core: Mutex<ReplicationCore>
     let shell = Mutex(Shell())
     let stopping = Atomic<Bool>(false)
-    /// Successful requests of any kind (reads and writes), for stalls.
+    /// Successful requests that move records along (writes applied, items
+    /// read back from the source), for stalls. Empty polls do not count: a
+    /// dead target behind busy readers is still a stall.
     let requestsCompleted = Atomic<Int>(0)
     let finished = DispatchSemaphore(value: 0)
     let timerQueue = DispatchQueue(label: "ferry.replicator.timer")

@@ -48,3 +48,32 @@ final class StreamScaleTests: XCTestCase {
         print("peak threads: \(small.peak) at 10 shards, \(large.peak) at 2,000 shards (bound for Ferry's own: \(bound))")
     }
 }
+
+/// Liveness: a stuck start is visible, a stall is declared.
+final class StreamLivenessTests: XCTestCase {
+    func testStatusFile_isWrittenFromTheFirstSecond_evenBeforeAnyShardIsListed() throws {
+        let h = try StreamHarness(shards: 3)
+        defer { h.close() }
+        h.standIn.inject(StandInFault(.delay(seconds: 3), on: [.describeStream]))
+        let started = Date()
+        let run = try h.start()
+        XCTAssertTrue(h.eventually(timeout: 1) { (try? h.status()) != nil }, "no status file within a second")
+        let status = try XCTUnwrap(h.status())
+        XCTAssertEqual(status.phase, .starting, "nothing listed yet")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2.5)
+        XCTAssertEqual(run.stop(), .stopped)
+    }
+
+    func testTargetThatAcceptsNothing_isDeclaredStalled_inTheStatusFile() throws {
+        let h = try StreamHarness(shards: 1)
+        defer { h.close() }
+        try h.put((0..<20).map { streamItem("k\($0)", v: 1) })
+        h.standIn.inject(StandInFault(.internalError, on: [.batchWriteItem]))
+        let run = try h.start(h.options { $0.stallSeconds = 1 })
+        XCTAssertTrue(h.eventually(timeout: 10) { (try? h.status())?.stalled != nil }, "no stall declared")
+        h.standIn.removeAllFaults()
+        XCTAssertTrue(h.eventually(timeout: 10) { (try? h.status())?.stalled == nil }, "the stall did not clear")
+        try h.waitForTargetToEqualSource()
+        XCTAssertEqual(run.stop(), .stopped)
+    }
+}
