@@ -28,6 +28,11 @@ final class ShardPoller: @unchecked Sendable {
     private let due: Monitor.Condition
     private var schedule: PollSchedule
     private var cursors: [String: Cursor] = [:]
+    /// Shards started anew while a poll of them was under way: they go
+    /// back in the schedule when that poll returns (one request at a time).
+    private var pendingStart: [String: Cursor] = [:]
+    /// Shards being polled right now (not in the schedule).
+    private var polling = Set<String>()
     /// One reader waits with a timeout for the next due time; the others
     /// wait to be woken, so a due time wakes one thread, not all of them.
     private var timedWaiter = false
@@ -50,12 +55,25 @@ final class ShardPoller: @unchecked Sendable {
     /// Starts following `shard` from `position` (replacing any cursor it had).
     func start(shard: String, at position: ShardIteratorPosition) {
         monitor.withLock {
-            let inSchedule = cursors[shard] != nil
+            if polling.contains(shard) {
+                pendingStart[shard] = Cursor(position: position)
+                return
+            }
+            if cursors[shard] != nil { schedule.remove(shard) }
             cursors[shard] = Cursor(position: position)
-            if inSchedule { schedule.remove(shard) }
             schedule.add(shard, at: monotonicSeconds(), idle: false)
         }
         due.signal()
+    }
+
+    /// Stops following `shard` (its lease went to another worker): it leaves
+    /// the schedule, and a poll of it under way is not followed by another.
+    func stop(shard: String) {
+        monitor.withLock {
+            pendingStart[shard] = nil
+            guard cursors.removeValue(forKey: shard) != nil else { return }
+            schedule.remove(shard)
+        }
     }
 
     /// Wakes every reader (to notice a stop).
@@ -84,10 +102,20 @@ final class ShardPoller: @unchecked Sendable {
                 // Another shard may be due as well: pass the watch on.
                 if schedule.hasDue(now: now) { due.signal() }
                 guard var cursor = cursors[shard] else { continue }
+                polling.insert(shard)
                 monitor.unlock()
                 let next = replicator.pollOnce(shard: shard, cursor: &cursor)
                 monitor.lock()
+                polling.remove(shard)
                 let after = monotonicSeconds()
+                // Started anew while it was polled: the new cursor wins.
+                // Stopped: it is not polled again.
+                if let fresh = pendingStart.removeValue(forKey: shard) {
+                    cursors[shard] = fresh
+                    schedule.add(shard, at: after, idle: false)
+                    continue
+                }
+                guard cursors[shard] != nil else { continue }
                 switch next {
                 case .again: cursors[shard] = cursor; schedule.add(shard, at: after, idle: false)
                 case .idle(let pause): cursors[shard] = cursor; schedule.add(shard, at: after + pause, idle: true)

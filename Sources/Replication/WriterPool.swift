@@ -304,6 +304,24 @@ public final class WriterPool: @unchecked Sendable {
         _ = writersDone.wait(timeout: .now() + 10)
     }
 
+    /// Drops the queued changes that came from `source` (a shard this
+    /// process no longer owns), unacknowledged; lanes mix shards, so the
+    /// rest of each lane stays in order. Changes a writer is sending now are
+    /// not recalled. Returns how many were dropped.
+    @discardableResult
+    public func cancel(source: String) -> Int {
+        monitor.lock()
+        var dropped = 0
+        for i in lanes.indices where !lanes[i].queue.isEmpty {
+            dropped += lanes[i].queue.removeAll { $0.origin?.source == source }
+        }
+        queuedCount -= dropped
+        if dropped > 0 && waitingForSpace > 0 { space.broadcast() }
+        if queuedCount == 0 && busyCount == 0 && waitingForIdle > 0 { idle.broadcast() }
+        monitor.unlock()
+        return dropped
+    }
+
     /// The first fatal target error, if a writer stopped on one (wrong
     /// credentials, missing table): the pipeline must stop.
     public var fatalError: WriterPoolFailure? { failure.withLock { $0 } }
@@ -397,6 +415,22 @@ final class Ring<Element>: @unchecked Sendable {
         for i in 0..<count { (storage + (head + i) % capacity).deinitialize(count: 1) }
         head = 0
         count = 0
+    }
+
+    /// Removes the elements that match, keeping the others in order;
+    /// returns how many went.
+    func removeAll(where match: (Element) -> Bool) -> Int {
+        var kept = 0
+        for i in 0..<count {
+            let element = (storage + (head + i) % capacity).move()
+            if match(element) { continue }
+            (storage + (head + kept) % capacity).initialize(to: element)
+            kept += 1
+        }
+        let removed = count - kept
+        count = kept
+        if count == 0 { head = 0 }
+        return removed
     }
 
     private func grow() {

@@ -77,3 +77,32 @@ final class StreamLivenessTests: XCTestCase {
         XCTAssertEqual(run.stop(), .stopped)
     }
 }
+
+/// Giving one shard up (its lease went elsewhere) while the others go on.
+final class StreamShardStopTests: XCTestCase {
+    func testStoppingOneShard_stopsItsPolls_andCancelsItsQueuedChanges_whileTheOtherShardGoesOn() throws {
+        let h = try StreamHarness(shards: 2)
+        defer { h.close() }
+        let run = try h.start()
+        let shards = try h.standIn.openShardIDs(table: StreamHarness.source)
+        XCTAssertTrue(h.eventually { (try? h.status())?.shards.filter { $0.caughtUp == true }.count == 2 })
+        let (kept, stopped) = (shards[0], shards[1])
+        run.replicator.poller.stop(shard: stopped)
+        XCTAssertEqual(run.replicator.pool.cancel(source: stopped), 0, "nothing of it was queued")
+        // Keys for each shard, written after the stop.
+        var keys: [String: [String]] = [:]
+        for i in 0..<200 where keys.values.map(\.count).min() ?? 0 < 20 {
+            let key = spreadKey(i)
+            let shard = try h.standIn.shardID(forKey: ["pk": .s(key)], table: StreamHarness.source)
+            keys[shard, default: []].append(key)
+        }
+        XCTAssertFalse(keys[stopped, default: []].isEmpty || keys[kept, default: []].isEmpty, "keys for both shards")
+        try h.put((keys[kept] ?? []).map { streamItem($0, v: 1) } + (keys[stopped] ?? []).map { streamItem($0, v: 1) })
+        XCTAssertTrue(h.eventually { (try? h.targetVersions(of: keys[kept]!.last!)) == [1] }, "the kept shard goes on")
+        usleep(300_000)
+        for key in keys[stopped] ?? [] {
+            XCTAssertEqual(try h.targetVersions(of: key), [], "\(key) belongs to the stopped shard")
+        }
+        XCTAssertEqual(run.stop(), .stopped)
+    }
+}

@@ -96,6 +96,39 @@ final class WriterPoolTests: XCTestCase {
         return (pool, counters)
     }
 
+    func testCancel_dropsOneSourcesQueuedChanges_keepsTheOthersInOrder_andNeverRecallsWhatIsBeingSent() {
+        let target = FakeTarget()
+        let acked = Mutex<[String]>([])
+        var options = WriterPoolOptions()
+        options.lanes = 1
+        options.writers = 1
+        options.lingerSeconds = 0
+        let pool = WriterPool(options: options, target: target, keySchema: schema, counters: ReplicationCounters(),
+                              deadLetters: nil, onApplied: { origins in acked.withLock { $0 += origins.map(\.source) } })
+        func change(_ source: String, _ n: Int) -> Change {
+            var w = DynamoJSONWriter()
+            w.writeItem(["pk": .s("\(source)\(n)"), "v": .n("1")])
+            return Change(kind: .put, key: try! schema.key(of: ["pk": .s("\(source)\(n)")]), payload: w.bytes,
+                          origin: .init(source: source, sequence: SequenceNumber(String(n))!, ticket: n))
+        }
+        target.gate.wait()  // the writer blocks inside its first request
+        pool.submit(change("a", 0))
+        XCTAssertTrue(waitUntil { target.state.withLock { $0.calls } == 0 && pool.queued == 0 })
+        pool.submit(contentsOf: (1...9).flatMap { [change("a", $0), change("b", $0)] })
+        XCTAssertEqual(pool.cancel(source: "a"), 9)
+        XCTAssertEqual(pool.queued, 9)
+        target.gate.signal()
+        XCTAssertTrue(pool.drain(deadline: .now() + 5))
+        XCTAssertEqual(acked.withLock { $0 }.filter { $0 == "a" }.count, 1, "the change being sent when the shard was cancelled")
+        XCTAssertEqual(acked.withLock { $0 }.filter { $0 == "b" }.count, 9)
+        XCTAssertEqual(Set(target.state.withLock { $0.items.keys }), Set(["a0"] + (1...9).map { "b\($0)" }))
+    }
+
+    private func waitUntil(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<200 { if condition() { return true }; usleep(5_000) }
+        return condition()
+    }
+
     func testPerKeyOrder_isKept_andLastVersionWins() {
         let target = FakeTarget()
         let acked = Acks()
