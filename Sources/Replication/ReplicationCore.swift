@@ -32,6 +32,10 @@ public struct ReplicationCore: Sendable {
         public var checkpointInterval = 1.0
         /// Seconds without progress, while records wait, before a stall.
         public var stallSeconds = 120.0
+        /// Several workers share the stream: a shard is read only once this
+        /// worker holds its lease (``own(_:from:now:)``), never just because
+        /// its parent drained here; the lease core decides who reads what.
+        public var leased = false
 
         public init(streamArn: String) { self.streamArn = streamArn }
     }
@@ -197,6 +201,7 @@ public struct ReplicationCore: Sendable {
     }
 
     private mutating func startShards(_ ids: [String]) -> [Action] {
+        guard !options.leased else { return [] }
         var actions: [Action] = []
         for id in ids {
             lineage.started(id)
@@ -218,6 +223,32 @@ public struct ReplicationCore: Sendable {
         }
         return actions
     }
+
+    // MARK: - Leases
+
+    /// This worker now holds `shard`'s lease: read it from the lease's
+    /// checkpoint (after it), or from the trim horizon when it has none.
+    public mutating func own(_ shard: String, from checkpoint: SequenceNumber?, now: Double) -> [Action] {
+        if lineage.phases[shard] == nil { _ = lineage.discovered([ShardDescriptor(id: shard)]) }
+        saved[shard] = Checkpoint.ShardProgress(sequence: checkpoint, finished: false)
+        shards[shard] = ShardState(watermark: Watermark(checkpoint: checkpoint))
+        lineage.restart(shard)
+        lineage.started(shard)
+        anyStarted = true
+        return [.poll(shard: shard, from: checkpoint.map { .afterSequenceNumber($0.digits) } ?? .trimHorizon)]
+    }
+
+    /// This worker gave `shard` up (its lease went elsewhere): its state
+    /// goes, late acknowledgements are ignored, and it is not checkpointed
+    /// here again. The shell stops polling it and drops its queued changes.
+    public mutating func release(_ shard: String) {
+        shards[shard] = nil
+        saved[shard] = nil
+        if lineage.phases[shard] != .finished { lineage.restart(shard) }
+    }
+
+    /// Shards this worker reads (for a lease core's bookkeeping).
+    public var readingShards: [String] { shards.keys.filter { lineage.phases[$0] == .reading }.sorted() }
 
     /// The shell got a new iterator for `shard` at `position`: records at
     /// or below it (or, from the trim horizon, at or below the checkpoint

@@ -69,6 +69,11 @@ public struct ShardLineage: Sendable {
         phases[id] = .finished
     }
 
+    /// Back to waiting (a lease moved): another worker reads it now.
+    public mutating func restart(_ id: String) {
+        phases[id] = .waiting
+    }
+
     /// Drops a shard that aged out of the stream after it finished.
     public mutating func forget(_ id: String) {
         phases[id] = nil

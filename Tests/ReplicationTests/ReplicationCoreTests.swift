@@ -181,6 +181,30 @@ final class ReplicationCoreTests: XCTestCase {
         XCTAssertEqual(second.outOfOrder, 1)
     }
 
+    func testLeased_shardsStartOnlyWhenOwned_fromTheLeasesCheckpoint_andAReleasedShardIgnoresLateAcks() {
+        var c = core { $0.leased = true }
+        _ = c.start(now: 1000)
+        let listed = c.discovered([ShardDescriptor(id: "a", endingSequence: seq(9)), ShardDescriptor(id: "b", parentId: "a")],
+                                  complete: true, now: 1000)
+        XCTAssertEqual(polls(listed), [:], "nothing is read before a lease is held")
+        XCTAssertEqual(polls(c.own("a", from: seq(4), now: 1001)), ["a": .afterSequenceNumber("4")])
+        c.iteratorOpened(shard: "a", at: .afterSequenceNumber("4"))
+        let page = c.pageRead(shard: "a", records: refs([5, 9]), ended: true, now: 1002)
+        XCTAssertEqual(polls(page.actions), [:], "the child waits for its own lease, not for the parent draining here")
+        c.applied(page.accepted.map(\.origin), now: 1003)
+        XCTAssertEqual(c.lineage.phases["a"], .finished)
+        XCTAssertEqual(c.takeCheckpointDelta()?.changed["a"], .init(sequence: seq(9), finished: true),
+                       "a finished shard's lease row learns it from the checkpoint")
+
+        XCTAssertEqual(polls(c.own("b", from: nil, now: 1004)), ["b": .trimHorizon])
+        let child = c.pageRead(shard: "b", records: refs([20, 21]), ended: false, now: 1005)
+        c.release("b")
+        c.applied(child.accepted.map(\.origin), now: 1006)
+        XCTAssertNil(c.takeCheckpointDelta()?.changed["b"], "a released shard is not checkpointed here")
+        XCTAssertEqual(c.lineage.phases["b"], .waiting)
+        XCTAssertEqual(c.readingShards, [])
+    }
+
     func testStall_isDeclaredWhenRecordsWaitAndNothingMoves_andClearsWhenSomethingDoes() {
         var c = core { $0.stallSeconds = 120 }
         _ = c.start(now: 1000)
