@@ -73,6 +73,7 @@ public final class WriterPool: @unchecked Sendable {
     private var stopped = false
 
     private let aborting = Atomic<Bool>(false)
+    private let admission = Mutex<(@Sendable (String) -> Bool)?>(nil)
     private let failure = Mutex<WriterPoolFailure?>(nil)
     private let writersDone = DispatchGroup()
     private let sender: BatchSender
@@ -166,7 +167,7 @@ public final class WriterPool: @unchecked Sendable {
                 monitor.wait(work, until: nextDueAt())
                 continue
             }
-            let changes = lanes[index].queue.removeFirst(upTo: options.batchSize)
+            var changes = lanes[index].queue.removeFirst(upTo: options.batchSize)
             lanes[index].busy = true
             busyCount += 1
             queuedCount -= changes.count
@@ -175,6 +176,16 @@ public final class WriterPool: @unchecked Sendable {
 
             var fatal: AWSClientError?
             var aborted = false
+            if let decide = admission.withLock({ $0 }) {
+                var verdicts: [String: Bool] = [:]
+                changes.removeAll { change in
+                    guard let source = change.origin?.source else { return false }
+                    if let known = verdicts[source] { return !known }
+                    let ok = decide(source)
+                    verdicts[source] = ok
+                    return !ok
+                }
+            }
             do {
                 try sender.apply(changes, isAborting: { aborting.load(ordering: .relaxed) })
             } catch let error as AWSClientError {
@@ -302,6 +313,14 @@ public final class WriterPool: @unchecked Sendable {
     public func abort() {
         monitor.withLock { dropAll() }
         _ = writersDone.wait(timeout: .now() + 10)
+    }
+
+    /// Checked just before each batch is sent: changes whose source it
+    /// refuses (a shard whose lease may have run out while this process was
+    /// paused) are dropped unacknowledged instead of written. The last line
+    /// of defence after a pause; leases are normally given up before.
+    public func admit(_ decide: (@Sendable (String) -> Bool)?) {
+        admission.withLock { $0 = decide }
     }
 
     /// Drops the queued changes that came from `source` (a shard this

@@ -124,6 +124,34 @@ final class WriterPoolTests: XCTestCase {
         XCTAssertEqual(Set(target.state.withLock { $0.items.keys }), Set(["a0"] + (1...9).map { "b\($0)" }))
     }
 
+    func testAdmission_refusedSourcesAreDroppedAtSendTime_unacknowledged() {
+        let target = FakeTarget()
+        let acked = Mutex<[String]>([])
+        let allowed = Mutex<Set<String>>(["a", "b"])
+        var options = WriterPoolOptions()
+        options.lanes = 2
+        options.writers = 1
+        let pool = WriterPool(options: options, target: target, keySchema: schema, counters: ReplicationCounters(),
+                              deadLetters: nil, onApplied: { origins in acked.withLock { $0 += origins.map(\.source) } })
+        pool.admit { source in allowed.withLock { $0.contains(source) } }
+        func change(_ source: String, _ n: Int) -> Change {
+            var w = DynamoJSONWriter()
+            w.writeItem(["pk": .s("\(source)\(n)"), "v": .n("1")])
+            return Change(kind: .put, key: try! schema.key(of: ["pk": .s("\(source)\(n)")]), payload: w.bytes,
+                          origin: .init(source: source, sequence: SequenceNumber(String(n + 1))!, ticket: n))
+        }
+        pool.submit(contentsOf: (0..<5).flatMap { [change("a", $0), change("b", $0)] })
+        pool.flush()
+        _ = allowed.withLock { $0.remove("a") }  // a's lease ran out
+        pool.submit(contentsOf: (5..<10).flatMap { [change("a", $0), change("b", $0)] })
+        XCTAssertTrue(pool.drain(deadline: .now() + 5))
+        let sources = acked.withLock { $0 }
+        XCTAssertEqual(sources.filter { $0 == "a" }.count, 5, "only what was sent while a was allowed")
+        XCTAssertEqual(sources.filter { $0 == "b" }.count, 10)
+        XCTAssertFalse(target.state.withLock { $0.items.keys.contains("a7") })
+        XCTAssertTrue(target.state.withLock { $0.items.keys.contains("b7") })
+    }
+
     private func waitUntil(_ condition: () -> Bool) -> Bool {
         for _ in 0..<200 { if condition() { return true }; usleep(5_000) }
         return condition()
