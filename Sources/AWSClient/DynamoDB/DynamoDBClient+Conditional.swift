@@ -58,3 +58,29 @@ extension DynamoDBClient {
         }
     }
 }
+
+extension DynamoDBClient {
+    /// TagResource (DynamoDB and Alternator): Alternator reads some table
+    /// settings, such as `system:write_isolation`, from tags.
+    public func tagResource(arn: String, tags: [String: String]) throws(AWSClientError) {
+        let list = JSONValue.array(tags.sorted { $0.key < $1.key }.map { .object([("Key", .string($0.key)), ("Value", .string($0.value))]) })
+        _ = try json.call("TagResource", body: JSONValue.object([("ResourceArn", .string(arn)), ("Tags", list)]).serialized())
+    }
+
+    /// ListTagsOfResource, every page.
+    public func listTags(arn: String) throws(AWSClientError) -> [String: String] {
+        var tags: [String: String] = [:]
+        var next: String?
+        repeat {
+            var m: [(key: String, value: JSONValue)] = [("ResourceArn", .string(arn))]
+            if let next { m.append(("NextToken", .string(next))) }
+            let body = try json.call("ListTagsOfResource", body: JSONValue.object(m).serialized())
+            let view = try json.view(body, operation: "ListTagsOfResource")
+            for tag in view["Tags"]?.elements ?? [] {
+                if let key = tag["Key"]?.string, let value = tag["Value"]?.string { tags[key] = value }
+            }
+            next = view["NextToken"]?.string
+        } while next != nil
+        return tags
+    }
+}

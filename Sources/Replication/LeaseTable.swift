@@ -1,0 +1,189 @@
+import AWSClient
+import DynamoModel
+
+/// The lease table: one row per shard of a stream, in DynamoDB or
+/// Alternator, written only with conditional writes on the owner and the
+/// lease counter, so two workers can never both hold a shard.
+///
+/// Row: `stream` (hash key) and `shard` (range key), `owner`, `counter`,
+/// `parents` (a string set), `checkpoint` (a sequence number as a string)
+/// and `finished`.
+public struct LeaseTable: Sendable {
+    public let client: DynamoDBClient
+    public let table: String
+    public let streamArn: String
+    /// Who writes: stored as the owner, compared in every condition.
+    public let workerId: String
+
+    public init(client: DynamoDBClient, table: String, streamArn: String, workerId: String) {
+        self.client = client
+        self.table = table
+        self.streamArn = streamArn
+        self.workerId = workerId
+    }
+
+    /// The tag that makes Alternator run every write to the table as a
+    /// lightweight transaction (LWT). Without it (under `unsafe_rmw`, say)
+    /// conditions are checked without isolation and give no exclusion.
+    public static let writeIsolationTag = (key: "system:write_isolation", value: "always_use_lwt")
+
+    public struct SetupError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Creates the table if it is missing (on-demand billing) and, in
+    /// Alternator, checks that its writes are isolated.
+    public func ensureTable(inAlternator alternator: Bool) throws {
+        let description = try existingOrCreated(alternator: alternator)
+        guard description.primaryKey == KeySchema(partitionKey: "stream", sortKey: "shard") else {
+            throw SetupError(description: "lease table \(table) exists with another key; its key must be (stream, shard). "
+                + "Point coordination.table at another table")
+        }
+        if alternator {
+            guard let arn = description.tableArn else {
+                throw SetupError(description: "lease table \(table): DescribeTable gave no TableArn to check its tags")
+            }
+            let tags = try client.listTags(arn: arn)
+            guard tags[Self.writeIsolationTag.key] == Self.writeIsolationTag.value else {
+                throw SetupError(description: """
+                    lease table \(table) in Alternator lacks the tag \(Self.writeIsolationTag.key)=\(Self.writeIsolationTag.value): \
+                    without it conditional writes are not isolated (unsafe_rmw) and two workers could both hold a shard. \
+                    Tag it (aws dynamodb tag-resource --resource-arn \(arn) --tags \
+                    Key=\(Self.writeIsolationTag.key),Value=\(Self.writeIsolationTag.value)) or drop it and let Ferry create it
+                    """)
+            }
+        }
+    }
+
+    private func existingOrCreated(alternator: Bool) throws -> TableDescription {
+        switch Result(catching: { () throws(AWSClientError) in try client.describeTable(table) }) {
+        case .success(let found):
+            return found
+        case .failure(let error) where error.serviceError?.code != "ResourceNotFoundException":
+            throw error
+        case .failure:
+            break
+        }
+        let spec = TableDescription(
+            tableName: table,
+            keySchema: [KeySchemaElement(attributeName: "stream", keyType: "HASH"),
+                        KeySchemaElement(attributeName: "shard", keyType: "RANGE")],
+            attributeDefinitions: [AttributeDefinition(attributeName: "stream", attributeType: "S"),
+                                   AttributeDefinition(attributeName: "shard", attributeType: "S")])
+        let created: TableDescription
+        switch Result(catching: { () throws(AWSClientError) in try client.createTable(spec) }) {
+        case .success(let made):
+            created = made
+        case .failure(let error) where error.serviceError?.code == "ResourceInUseException":
+            return try client.describeTable(table)  // another worker created it first
+        case .failure(let error):
+            throw error
+        }
+        if alternator, let arn = created.tableArn {
+            try client.tagResource(arn: arn, tags: [Self.writeIsolationTag.key: Self.writeIsolationTag.value])
+        }
+        return created
+    }
+
+    /// Every row of this stream (a consistent scan: the table holds one row per shard).
+    public func readAll() throws -> [LeaseRow] {
+        var rows: [LeaseRow] = []
+        var start: Item?
+        repeat {
+            let page = try client.scan(table: table, exclusiveStartKey: start, consistentRead: true)
+            for view in page.items {
+                let item = try view.readItem()
+                guard item["stream"]?.stringValue == streamArn, let shard = item["shard"]?.stringValue else { continue }
+                rows.append(LeaseRow(
+                    shardId: shard, owner: item["owner"]?.stringValue,
+                    counter: item["counter"]?.numberText.flatMap { Int($0) } ?? 0,
+                    parents: Self.strings(item["parents"]),
+                    checkpoint: item["checkpoint"]?.stringValue.flatMap { SequenceNumber($0) },
+                    finished: item["finished"]?.boolValue ?? false))
+            }
+            start = page.lastEvaluatedKey
+        } while start != nil
+        return rows
+    }
+
+    private static func strings(_ value: AttributeValue?) -> [String] {
+        if case .ss(let set)? = value { return set.sorted() }
+        return []
+    }
+
+    private func key(_ shard: String) -> Item { ["stream": .s(streamArn), "shard": .s(shard)] }
+
+    /// A row for a shard newly found; false when it exists already.
+    public func create(_ row: LeaseRow) throws -> Bool {
+        var item = key(row.shardId)
+        item["counter"] = .n(String(row.counter))
+        item["finished"] = .bool(row.finished)
+        if !row.parents.isEmpty { item["parents"] = .ss(row.parents) }
+        if let checkpoint = row.checkpoint { item["checkpoint"] = .s(checkpoint.digits) }
+        return try client.putItem(table: table, item: item, if: .init("attribute_not_exists(#s)", names: ["#s": "shard"]))
+    }
+
+    /// Takes the lease if it is still as seen (owner and counter); the row as it is then.
+    public func take(_ row: LeaseRow) throws -> LeaseRow? {
+        var condition = DynamoDBClient.Condition("#c = :seen", names: ["#c": "counter"], values: [":seen": .n(String(row.counter))])
+        if let owner = row.owner {
+            condition.expression += " AND #o = :was"
+            condition.names["#o"] = "owner"
+            condition.values[":was"] = .s(owner)
+        } else {
+            condition.expression += " AND attribute_not_exists(#o)"
+            condition.names["#o"] = "owner"
+        }
+        let taken = try client.updateItem(table: table, key: key(row.shardId), updateExpression: "SET #o = :me, #c = :next",
+                                          values: [":me": .s(workerId), ":next": .n(String(row.counter + 1))], if: condition)
+        guard taken else { return nil }
+        var now = row
+        now.owner = workerId
+        now.counter = row.counter + 1
+        return now
+    }
+
+    /// Renews a lease held at `counter`; false when it is no longer ours.
+    public func renew(_ shard: String, counter: Int) throws -> Bool {
+        try client.updateItem(table: table, key: key(shard), updateExpression: "SET #c = :next",
+                              values: [":next": .n(String(counter + 1))], if: mine(counter: counter))
+    }
+
+    /// Gives a lease up (with the last checkpoint); false when it was no longer ours.
+    public func release(_ shard: String, counter: Int, checkpoint: SequenceNumber?) throws -> Bool {
+        var values: Item = [":next": .n(String(counter + 1))]
+        var expression = "SET #c = :next REMOVE #o"
+        if let checkpoint {
+            expression = "SET #c = :next, #k = :cp REMOVE #o"
+            values[":cp"] = .s(checkpoint.digits)
+        }
+        var condition = mine(counter: counter)
+        if checkpoint != nil { condition.names["#k"] = "checkpoint" }
+        return try client.updateItem(table: table, key: key(shard), updateExpression: expression, values: values, if: condition)
+    }
+
+    /// Moves the checkpoint of a shard this worker holds; false when it no longer does.
+    public func writeCheckpoint(_ shard: String, sequence: SequenceNumber?, finished: Bool) throws -> Bool {
+        var expression = "SET #f = :done"
+        var values: Item = [":done": .bool(finished), ":me": .s(workerId)]
+        var names = ["#f": "finished", "#o": "owner"]
+        if let sequence {
+            expression += ", #k = :cp"
+            values[":cp"] = .s(sequence.digits)
+            names["#k"] = "checkpoint"
+        }
+        return try client.updateItem(table: table, key: key(shard), updateExpression: expression,
+                                     if: .init("#o = :me", names: names, values: values))
+    }
+
+    /// Deletes a finished row (its shard aged out, its children finished).
+    public func delete(_ shard: String) throws -> Bool {
+        try client.deleteItem(table: table, key: key(shard),
+                              if: .init("#f = :yes", names: ["#f": "finished"], values: [":yes": .bool(true)]))
+    }
+
+    private func mine(counter: Int) -> DynamoDBClient.Condition {
+        .init("#o = :me AND #c = :seen", names: ["#o": "owner", "#c": "counter"],
+              values: [":me": .s(workerId), ":seen": .n(String(counter))])
+    }
+}
