@@ -108,6 +108,8 @@ public struct ReplicationCore: Sendable {
     /// The last shard id of the latest full listing (listings are in
     /// creation order, so new shards come after it).
     private var lastListedId: String?
+    /// The shards of the latest full listing (nil before the first).
+    public private(set) var lastListing: [ShardDescriptor]?
     private var lastMove: Double
     private var lastRequestsCompleted = 0
     public private(set) var stalled = false
@@ -155,6 +157,7 @@ public struct ReplicationCore: Sendable {
     public mutating func discovered(_ listed: [ShardDescriptor], complete: Bool, now: Double) -> [Action] {
         var actions: [Action] = []
         if complete {
+            lastListing = listed
             lastListedId = listed.last?.id ?? lastListedId
             let ids = Set(listed.map(\.id))
             // Unfinished shards of the checkpoint that the stream no longer

@@ -36,6 +36,9 @@ public struct StreamReplicatorOptions: Sendable {
     public var drainDeadline = 30.0
     /// Seconds without progress, while records wait, before a stall is declared.
     public var stallSeconds = 120.0
+    /// Several workers share the stream through a lease table: shards are
+    /// read only when ``StreamReplicator/own(_:from:)`` says so.
+    public var leased = false
     public var sourceTable: String?
     public var statusPath: String?
     public var version = "dev"
@@ -53,6 +56,7 @@ public struct StreamReplicatorOptions: Sendable {
         o.discoveryInterval = discoveryInterval
         o.checkpointInterval = checkpointInterval
         o.stallSeconds = stallSeconds
+        o.leased = leased
         return o
     }
 }
@@ -87,7 +91,7 @@ public final class StreamReplicator: Sendable {
     let options: StreamReplicatorOptions
     let streams: DynamoDBStreamsClient
     let source: DynamoDBClient?
-    let store: FileCheckpointStore
+    let store: any CheckpointStore
     let counters: ReplicationCounters
     let deadLetters: DeadLetterFile?
     let logger: Logger
@@ -104,6 +108,7 @@ public final class StreamReplicator: Sendable {
     let discoveryQueue = DispatchQueue(label: "ferry.replicator.discovery")
     let discoveryRunning = Atomic<Bool>(false)
     private let poolBox = Mutex<WriterPool?>(nil)
+    private let admission = Mutex<(@Sendable (String) -> Bool)?>(nil)
     private let pollerBox = Mutex<ShardPoller?>(nil)
     let clock: @Sendable () -> Double
 
@@ -111,7 +116,7 @@ public final class StreamReplicator: Sendable {
     ///   - source: reads current items for KEYS_ONLY and OLD_IMAGE streams.
     ///   - clock: wall-clock seconds since 1970 (record times are on it).
     public init(options: StreamReplicatorOptions, streams: DynamoDBStreamsClient, source: DynamoDBClient?,
-                checkpoints: FileCheckpointStore, counters: ReplicationCounters, deadLetters: DeadLetterFile?,
+                checkpoints: any CheckpointStore, counters: ReplicationCounters, deadLetters: DeadLetterFile?,
                 logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         self.options = options
         self.streams = streams
@@ -140,6 +145,7 @@ public final class StreamReplicator: Sendable {
         let pool = WriterPool(options: poolOptions, target: target, keySchema: options.mapping.keySchema,
                               counters: counters, deadLetters: deadLetters,
                               onApplied: { [weak self] origins in self?.applied(origins) })
+        pool.admit(admission.withLock { $0 })
         poolBox.withLock { $0 = pool }
         let poller = ShardPoller(threads: options.readers, pollsPerSecond: options.maxPollsPerSecond, replicator: self)
         pollerBox.withLock { $0 = poller }
@@ -244,6 +250,31 @@ public final class StreamReplicator: Sendable {
     }
 
     // MARK: - Acknowledgements
+
+    // MARK: - Leases
+
+    /// This worker now holds `shard`: read it after `checkpoint`.
+    public func own(_ shard: String, from checkpoint: SequenceNumber?) {
+        perform(core.withLock { $0.own(shard, from: checkpoint, now: clock()) })
+    }
+
+    /// This worker gave `shard` up: no more polls, its queued changes are
+    /// dropped, late acknowledgements ignored.
+    public func disown(_ shard: String) {
+        pollerBox.withLock { $0 }?.stop(shard: shard)
+        core.withLock { $0.release(shard) }
+        poolBox.withLock { $0 }?.cancel(source: shard)
+    }
+
+    /// Whether a shard's changes may still be written (set by a lease
+    /// coordinator; checked by the writers before each batch).
+    public func admitWrites(_ decide: (@Sendable (String) -> Bool)?) {
+        admission.withLock { $0 = decide }
+        poolBox.withLock { $0 }?.admit(decide)
+    }
+
+    /// The shards of the latest full listing of the stream.
+    public var listedShards: [ShardDescriptor]? { core.withLock { $0.lastListing } }
 
     /// Records applied (or dead-lettered) since the start: cheaper than a
     /// status report when only progress matters.
