@@ -42,6 +42,15 @@ enum ConfigSettings {
         flag("target.discover_nodes") { $0.target.discoverNodes = $1 },
         text("target.ca_bundle") { $0.target.caBundle = $1 },
 
+        choice("coordination.mode", FerryConfig.CoordinationMode.self) { $0.coordination.mode = $1 },
+        required("coordination.table") { $0.coordination.table = $1 },
+        choice("coordination.store", FerryConfig.CoordinationStore.self) { $0.coordination.store = $1 },
+        text("coordination.worker_id") { $0.coordination.workerId = $1 },
+        number("coordination.lease_seconds", 6...3600,
+               why: "a lease must outlast several renewals (every third of it) and request timeouts (a sixth)") {
+            $0.coordination.leaseSeconds = $1
+        },
+
         choice("stream.start_position", FerryConfig.StartPosition.self) { $0.stream.startPosition = $1 },
         choice("stream.modify_as", FerryConfig.ModifyAs.self) { $0.stream.modifyAs = $1 },
         choice("stream.ttl_deletes", FerryConfig.TTLDeletes.self) { $0.stream.ttlDeletes = $1 },

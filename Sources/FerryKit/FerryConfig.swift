@@ -38,6 +38,9 @@ public struct FerryConfig: Sendable, Equatable {
         public var caBundle: String?
     }
 
+    public typealias CoordinationMode = Coordination.Mode
+    public typealias CoordinationStore = Coordination.Store
+
     public enum StartPosition: String, Sendable, Equatable, CaseIterable {
         case trimHorizon = "trim-horizon"
         case latest
@@ -149,6 +152,32 @@ public struct FerryConfig: Sendable, Equatable {
     public var verify = Verify()
     public var state = State()
     public var log = Log()
+    public var coordination = Coordination()
+
+    /// Several Ferry processes sharing one stream through a lease table.
+    public struct Coordination: Sendable, Equatable {
+        public enum Mode: String, Sendable, Equatable, CaseIterable {
+            /// One process, checkpoints in `state.checkpoint`.
+            case file
+            /// Leases and checkpoints in a table, shared by several processes.
+            case lease
+        }
+
+        public enum Store: String, Sendable, Equatable, CaseIterable {
+            /// Alternator (the target's nodes) holds the lease table.
+            case target
+            /// DynamoDB (the source's endpoint) holds it.
+            case source
+        }
+
+        public var mode = Mode.file
+        public var table = "ferry-leases"
+        public var store = Store.target
+        /// Unique per process; default `hostname:pid`.
+        public var workerId: String?
+        /// How long a lease lasts without a renewal.
+        public var leaseSeconds = 30
+    }
 
     public init() {}
 }

@@ -70,7 +70,10 @@ public struct Services: Sendable {
             targetCredentials = StaticCredentialProvider(accessKeyId: "ferry", secretAccessKey: "alternator-without-authorization",
                                                          name: "target-anonymous")
         }
-        let targetHTTP = HTTPClientOptions(caBundlePath: config.target.caBundle)
+        var targetHTTP = HTTPClientOptions(caBundlePath: config.target.caBundle)
+        // With leases a write must end (or be abandoned) within a sixth of
+        // a lease: the holder stops writing that long before a taker may start.
+        if config.coordination.mode == .lease { targetHTTP.totalTimeout = config.leaseRequestTimeout }
         targetClients = config.target.endpoints.map { url in
             DynamoDBClient(endpoint: Endpoint(url: url, region: config.target.region, service: .dynamodb, isCustom: true),
                            credentials: targetCredentials, transport: CurlHTTPClient(options: targetHTTP),
@@ -139,6 +142,14 @@ public struct Services: Sendable {
 }
 
 extension FerryConfig {
+    /// The request timeout that leases allow for (a sixth of a lease).
+    public var leaseRequestTimeout: Double { Double(coordination.leaseSeconds) / 6 }
+
+    /// This process's name in the lease table: configured, or host:pid.
+    public var leaseWorkerId: String {
+        coordination.workerId ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
     /// The writer pool's settings (the `stream.*` lane settings serve the
     /// backfill too).
     public var writerPoolOptions: WriterPoolOptions {

@@ -18,6 +18,8 @@ public struct StreamRunner: Sendable {
     public let logger: Logger
     /// Kept alive while streaming, when `target.discover_nodes` is on.
     let nodeDiscovery = DiscoveryHolder()
+    /// The lease coordinator, in lease mode.
+    let leases = LeaseHolder()
     /// Cut short by a stop signal while start-up waits for the target.
     let startupSleep = StoppableSleep()
 
@@ -69,10 +71,22 @@ public struct StreamRunner: Sendable {
         options.statusPath = nil
         options.version = FerryBuild.version
 
+        var checkpoints: any CheckpointStore = FileCheckpointStore(path: config.state.checkpoint)
+        var coordinator: LeaseCoordinator?
+        if config.coordination.mode == .lease {
+            let leases = try leaseCoordinator(streamArn: arn)
+            checkpoints = leases.checkpoints
+            options.leased = true
+            coordinator = leases
+        }
         let replicator = try StreamReplicator(
             options: options, streams: services.streams, source: services.source,
-            checkpoints: FileCheckpointStore(path: config.state.checkpoint), counters: ReplicationCounters(),
+            checkpoints: checkpoints, counters: ReplicationCounters(),
             deadLetters: try DeadLetterFile(path: config.state.deadLetter), logger: logger)
+        if let coordinator {
+            leases.set(coordinator)
+            replicator.whenRunning { coordinator.start(replicator) }
+        }
         let target = AlternatorTarget(table: config.target.table!, nodes: services.targetNodes)
         if config.target.discoverNodes {
             let discovery = services.nodeDiscovery(for: target, logger: logger)
@@ -107,6 +121,7 @@ public struct StreamRunner: Sendable {
         }
         pump.start()
         let outcome = replicator.run(target: target, poolOptions: pool)
+        leases.stop()  // after the last checkpoint: every lease is given up with it
         pump.stopping()
         pump.finish()
         nodeDiscovery.cancel()
@@ -143,6 +158,29 @@ extension StreamRunner {
         }
     }
 
+    /// The lease table and its coordinator (`coordination.mode: lease`).
+    func leaseCoordinator(streamArn: String) throws -> LeaseCoordinator {
+        let store = config.coordination.store == .target ? services.target : services.source
+        let workerId = config.leaseWorkerId
+        let table = LeaseTable(client: store, table: config.coordination.table, streamArn: streamArn, workerId: workerId)
+        do {
+            try table.ensureTable(inAlternator: config.coordination.store == .target)
+        } catch let error as LeaseTable.SetupError {
+            throw SetupError(error.description)
+        } catch {
+            throw SetupError("lease table \(config.coordination.table) (coordination.store: \(config.coordination.store.rawValue)): \(error)")
+        }
+        var options = LeaseCore.Options(workerId: workerId)
+        options.leaseSeconds = Double(config.coordination.leaseSeconds)
+        options.requestTimeout = config.leaseRequestTimeout
+        options.scanInterval = min(10, options.leaseSeconds / 3)
+        if let why = options.validate() { throw SetupError("coordination: \(why)") }
+        logger.info("lease mode", metadata: ["worker": "\(workerId)", "table": "\(config.coordination.table)",
+                                             "store": "\(config.coordination.store.rawValue)",
+                                             "lease_seconds": "\(config.coordination.leaseSeconds)"])
+        return LeaseCoordinator(table: table, options: options, logger: logger)
+    }
+
     /// Start-up checks against the target wait (with backoff) while no
     /// target node answers.
     var targetWait: TargetWait {
@@ -154,6 +192,14 @@ extension StreamRunner {
 /// The version Ferry reports in its status file and `--version`.
 public enum FerryBuild {
     public static let version = "0.1.0"
+}
+
+/// Keeps a runner's lease coordinator, to give its leases up at the end.
+final class LeaseHolder: Sendable {
+    private let coordinator = Mutex<LeaseCoordinator?>(nil)
+    func set(_ c: LeaseCoordinator) { coordinator.withLock { $0 = c } }
+    func stop() { coordinator.withLock { $0 }?.stop() }
+    var current: LeaseCoordinator? { coordinator.withLock { $0 } }
 }
 
 /// Keeps a runner's node discovery alive while it streams.

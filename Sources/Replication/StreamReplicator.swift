@@ -109,6 +109,7 @@ public final class StreamReplicator: Sendable {
     let discoveryRunning = Atomic<Bool>(false)
     private let poolBox = Mutex<WriterPool?>(nil)
     private let admission = Mutex<(@Sendable (String) -> Bool)?>(nil)
+    private let onRunning = Mutex<[@Sendable () -> Void]>([])
     private let pollerBox = Mutex<ShardPoller?>(nil)
     let clock: @Sendable () -> Double
 
@@ -154,6 +155,7 @@ public final class StreamReplicator: Sendable {
         logger.info("streaming", metadata: [
             "stream": "\(options.streamArn)", "reader_threads": "\(options.readers)", "writer_threads": "\(poolOptions.writers)",
             "lanes": "\(poolOptions.lanes)", "thread_bound": "\(bound)"])
+        for body in onRunning.withLock({ $0 }) { body() }
         let first = core.withLock { $0.start(now: clock()) }
         // The status file from the first second, before any shard is read.
         writeStatus()
@@ -264,6 +266,12 @@ public final class StreamReplicator: Sendable {
         pollerBox.withLock { $0 }?.stop(shard: shard)
         core.withLock { $0.release(shard) }
         poolBox.withLock { $0 }?.cancel(source: shard)
+    }
+
+    /// Runs `body` once the readers and writers exist (a lease coordinator
+    /// may start shards from then on).
+    public func whenRunning(_ body: @escaping @Sendable () -> Void) {
+        onRunning.withLock { $0.append(body) }
     }
 
     /// Whether a shard's changes may still be written (set by a lease

@@ -1,0 +1,156 @@
+import AWSClient
+import Dispatch
+import Logging
+import Synchronization
+
+/// The I/O shell around ``LeaseCore``: one thread that reads the lease
+/// table, takes, renews and releases leases with conditional writes, writes
+/// checkpoints into the rows, and starts or stops shards in the replicator.
+/// The replicator hands its checkpoints to ``checkpoints`` (instead of a
+/// file), and asks ``LeaseCore/mayWrite(_:now:)`` before each batch.
+public final class LeaseCoordinator: Sendable {
+    /// The replicator's checkpoint store in lease mode: progress goes to the
+    /// lease core, which writes it into the rows it holds.
+    public final class Checkpoints: CheckpointStore {
+        let core: Mutex<LeaseCore>
+
+        init(core: LeaseCore) { self.core = Mutex(core) }
+
+        /// Start positions come from the leases, not from a document.
+        public func load(for streamArn: String) throws -> Checkpoint? { nil }
+
+        public func apply(_ delta: CheckpointDelta) throws {
+            core.withLock { c in
+                for (shard, progress) in delta.changed {
+                    if let sequence = progress.sequence { c.checkpointMoved(shard, to: sequence) }
+                    if progress.finished { c.shardFinished(shard) }
+                }
+            }
+        }
+    }
+
+    public let table: LeaseTable
+    public let checkpoints: Checkpoints
+    let logger: Logger
+    private let replicatorBox = Mutex<StreamReplicator?>(nil)
+    /// The rows as last read, for the takes (condition on what was seen).
+    private let rows = Mutex<[String: LeaseRow]>([:])
+    private let stopping = Atomic<Bool>(false)
+    private let loopDone = DispatchSemaphore(value: 0)
+    private let counters = Mutex(LeaseCounters())
+
+    /// Leases taken and lost, and held now (for the status file and metrics).
+    public struct LeaseCounters: Sendable, Equatable {
+        public var taken = 0
+        public var lost = 0
+        public var held = 0
+    }
+
+    public init(table: LeaseTable, options: LeaseCore.Options, logger: Logger) {
+        self.table = table
+        self.checkpoints = Checkpoints(core: LeaseCore(options: options))
+        self.logger = logger
+    }
+
+    /// Starts the lease thread for `replicator` (built with ``checkpoints``
+    /// and `leased` set), and makes its writers ask before each batch.
+    public func start(_ replicator: StreamReplicator) {
+        replicatorBox.withLock { $0 = replicator }
+        let box = checkpoints
+        replicator.admitWrites { shard in box.core.withLock { $0.mayWrite(shard, now: monotonicSeconds()) } }
+        DispatchQueue(label: "ferry.leases").async { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                perform(checkpoints.core.withLock { $0.tick(now: monotonicSeconds()) })
+                usleepSeconds(0.1)
+            }
+            loopDone.signal()
+        }
+    }
+
+    /// Stops taking and renewing, and gives every lease up with its last
+    /// checkpoint, so other workers take the shards at once. Call after
+    /// the replicator has drained and saved its last checkpoint.
+    public func stop() {
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
+        _ = loopDone.wait(timeout: .now() + 5)
+        perform(checkpoints.core.withLock { $0.relinquishAll() })
+    }
+
+    public var leaseCounters: LeaseCounters {
+        var c = counters.withLock { $0 }
+        c.held = checkpoints.core.withLock { $0.ownedShards.count }
+        return c
+    }
+
+    public func health(now: Double = monotonicSeconds()) -> LeaseHealth { checkpoints.core.withLock { $0.health(now: now) } }
+
+    // MARK: - Carrying out the core's actions
+
+    private func perform(_ actions: [LeaseCore.Action]) {
+        var queue = actions[...]
+        while let action = queue.popFirst() {
+            let more = carryOut(action)
+            if !more.isEmpty { queue = more[...] + queue }
+        }
+    }
+
+    /// One action; returns what the core decided in answer.
+    private func carryOut(_ action: LeaseCore.Action) -> [LeaseCore.Action] {
+        let now = monotonicSeconds()
+        let replicator = replicatorBox.withLock { $0 }
+        do {
+            switch action {
+            case .readTable:
+                let read = try table.readAll()
+                rows.withLock { r in r = Dictionary(read.map { ($0.shardId, $0) }, uniquingKeysWith: { a, _ in a }) }
+                let listed = replicator?.listedShards
+                return checkpoints.core.withLock { $0.tableRead(read, listed: listed, now: now) }
+            case .createRow(let row):
+                _ = try table.create(row)
+            case .take(let shard, let owner, let counter):
+                var seen = rows.withLock { $0[shard] } ?? LeaseRow(shardId: shard)
+                seen.owner = owner
+                seen.counter = counter
+                if let row = try table.take(seen) {
+                    counters.withLock { $0.taken += 1 }
+                    logger.info("lease taken", metadata: ["shard": "\(shard)", "from": "\(owner ?? "nobody")"])
+                    return checkpoints.core.withLock { $0.taken(row, now: now) }
+                }
+                checkpoints.core.withLock { $0.takeFailed(shard) }
+            case .renew(let shard, let counter):
+                if try table.renew(shard, counter: counter) {
+                    return checkpoints.core.withLock { $0.renewed(shard, counter: counter + 1, now: now) }
+                }
+                counters.withLock { $0.lost += 1 }
+                logger.warning("lease lost: another worker holds the shard now", metadata: ["shard": "\(shard)"])
+                return checkpoints.core.withLock { $0.renewFailed(shard, conditionFailed: true, now: now) }
+            case .release(let shard, let counter, let checkpoint):
+                _ = try table.release(shard, counter: counter, checkpoint: checkpoint)
+            case .writeCheckpoint(let shard, let sequence, let finished):
+                if try table.writeCheckpoint(shard, sequence: sequence, finished: finished) {
+                    checkpoints.core.withLock { $0.checkpointWritten(shard) }
+                } else {
+                    counters.withLock { $0.lost += 1 }
+                    return checkpoints.core.withLock { $0.checkpointFailed(shard, conditionFailed: true) }
+                }
+            case .deleteRow(let shard):
+                _ = try table.delete(shard)
+            case .startReading(let shard, let from):
+                replicator?.own(shard, from: from)
+            case .stopReading(let shard):
+                replicator?.disown(shard)
+            }
+        } catch {
+            // The store could not be reached: renewals and checkpoint
+            // writes are retried; the write window closes on its own.
+            logger.warning("lease table request failed", metadata: ["action": "\(action)", "error": "\(error)"])
+            switch action {
+            case .renew(let shard, _): return checkpoints.core.withLock { $0.renewFailed(shard, conditionFailed: false, now: now) }
+            case .writeCheckpoint(let shard, _, _): return checkpoints.core.withLock { $0.checkpointFailed(shard, conditionFailed: false) }
+            case .take(let shard, _, _): checkpoints.core.withLock { $0.takeFailed(shard) }
+            default: break
+            }
+        }
+        return []
+    }
+}
