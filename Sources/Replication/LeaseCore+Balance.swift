@@ -32,13 +32,13 @@ extension LeaseCore {
     /// shards, are healthy.
     public func health(now: Double) -> LeaseHealth {
         let share = share(now: now)
-        guard held.count < share.high else { return LeaseHealth(healthy: true) }
+        guard keeping < share.high else { return LeaseHealth(healthy: true) }
         for id in seen.keys.sorted() {
             guard let s = seen[id], held[id] == nil, !s.row.finished, parentsDone(s.row) else { continue }
             let freeSince = s.row.owner == nil ? s.unownedSince : s.changedAt + options.leaseSeconds
             guard let freeSince, now - freeSince > 2 * options.leaseSeconds else { continue }
             return LeaseHealth(healthy: false, reason: "shard \(id) has had no live owner for \(Int(now - freeSince)) s "
-                + "while this worker holds \(held.count) of its fair share of \(share.high): its takes are failing")
+                + "while this worker holds \(keeping) of its fair share of \(share.high): its takes are failing")
         }
         return LeaseHealth(healthy: true)
     }
@@ -127,7 +127,7 @@ extension LeaseCore {
     /// a release happens only above the ceiling, at most one per read.
     mutating func balance(now: Double) -> [Action] {
         let share = share(now: now)
-        var mine = held.count + taking.count
+        var mine = keeping + taking.count
         var actions: [Action] = []
         let free = seen.values.filter {
             !$0.row.finished && held[$0.row.shardId] == nil && taking[$0.row.shardId] == nil && parentsDone($0.row)
@@ -144,12 +144,10 @@ extension LeaseCore {
             lastStealAt = now
             actions.append(.take(shard: steal.shardId, expectedOwner: steal.owner, expectedCounter: steal.counter))
         }
-        if mine > share.high && now - lastReleaseAt >= options.scanInterval {
-            let idle = held.filter { $0.value.renewSentAt == nil && $0.value.checkpointSent == nil }.map(\.key)
-            if let id = takingOrder(idle).last {
-                lastReleaseAt = now
-                actions += release(id)
-            }
+        if mine > share.high && now - lastReleaseAt >= options.scanInterval,
+           let id = takingOrder(held.filter { !$0.value.releasing }.map(\.key)).last {
+            lastReleaseAt = now
+            actions += beginRelease(id)
         }
         return actions
     }

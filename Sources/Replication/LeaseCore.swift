@@ -132,6 +132,8 @@ public struct LeaseCore: Sendable {
         /// The highest applied position the replication side reported.
         var applied: SequenceNumber?
         var finishing = false
+        /// Given up: stopped, and released once nothing of it is in flight.
+        var releasing = false
         var checkpointSent: (sequence: SequenceNumber?, finished: Bool)?
         var checkpointSentAt = -Double.infinity
     }
@@ -180,6 +182,10 @@ public struct LeaseCore: Sendable {
             actions.append(.readTable)
         }
         for id in held.keys.sorted() {
+            if held[id]?.releasing == true {
+                actions += releaseIfIdle(id)
+                continue
+            }
             actions += enforceDeadline(id, now: now)
             guard var lease = held[id] else { continue }
             if lease.renewSentAt == nil && now >= lease.nextRenewAt {
@@ -288,11 +294,14 @@ public struct LeaseCore: Sendable {
 
     /// Shutdown: every shard stops, then its lease is released with its
     /// applied checkpoint, so other workers take it at once instead of
-    /// waiting for it to expire. Nothing is taken afterwards.
+    /// waiting for it to expire. Leases with a renewal or checkpoint write
+    /// in flight are released at the tick after its answer: keep ticking
+    /// until ``ownedShards`` is empty (or a lease has passed). Nothing is
+    /// taken afterwards.
     public mutating func relinquishAll() -> [Action] {
         stopping = true
         var actions: [Action] = []
-        for id in held.keys.sorted() { actions += release(id) }
+        for id in held.keys.sorted() { actions += beginRelease(id) }
         taking = [:]
         return actions
     }
@@ -313,7 +322,9 @@ public struct LeaseCore: Sendable {
     }
 
     mutating func startIfDue(_ id: String, now: Double) -> [Action] {
-        guard var lease = held[id], !lease.reading, now >= lease.readFrom, now < deadline(lease) else { return [] }
+        guard var lease = held[id], !lease.reading, !lease.releasing, now >= lease.readFrom, now < deadline(lease) else {
+            return []
+        }
         lease.reading = true
         held[id] = lease
         return [.startReading(shard: id, from: lease.written)]
@@ -324,10 +335,24 @@ public struct LeaseCore: Sendable {
         return lease.reading ? [.stopReading(shard: id)] : []
     }
 
-    /// Stops the shard and gives its lease up, with what was applied.
-    mutating func release(_ id: String) -> [Action] {
-        guard let lease = held.removeValue(forKey: id) else { return [] }
+    /// Stops the shard now and gives its lease up, with what was applied.
+    mutating func beginRelease(_ id: String) -> [Action] {
+        guard var lease = held[id], !lease.releasing else { return [] }
         let stop: [Action] = lease.reading ? [.stopReading(shard: id)] : []
-        return stop + [.release(shard: id, expectedCounter: lease.counter, checkpoint: lease.reading ? lease.applied : lease.written)]
+        lease.releasing = true
+        lease.reading = false
+        held[id] = lease
+        return stop + releaseIfIdle(id)
     }
+
+    /// The release waits for answers in flight: a renewal landing after it
+    /// would fail its counter condition and leave the lease to expire.
+    mutating func releaseIfIdle(_ id: String) -> [Action] {
+        guard let lease = held[id], lease.releasing, lease.renewSentAt == nil, lease.checkpointSent == nil else { return [] }
+        held[id] = nil
+        return [.release(shard: id, expectedCounter: lease.counter, checkpoint: lease.applied)]
+    }
+
+    /// Leases this worker keeps (not being given up).
+    var keeping: Int { held.values.filter { !$0.releasing }.count }
 }
