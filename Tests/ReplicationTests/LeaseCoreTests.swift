@@ -221,6 +221,22 @@ final class LeaseCoreTests: XCTestCase {
         XCTAssertEqual(c.ownedShards, ["a", "b", "c"])
     }
 
+    func testSurplusRelease_withARenewalInFlight_stopsAtOnce_butReleasesOnlyAfterTheAnswer() {
+        var c = core()
+        let ids = ["a", "b", "c", "d", "e"]
+        _ = c.tableRead(ids.map { row($0) }, listed: nil, now: 0)
+        for id in ids { _ = c.taken(row(id, "w1", counter: 1), now: 0) }
+        XCTAssertEqual(renews(c.tick(now: 10)).count, 5)
+        let rows = ids.map { row($0, "w1", counter: 1) } + [row("x", "w2", counter: 1)]
+        XCTAssertEqual(c.tableRead(rows, listed: nil, now: 10), [.stopReading(shard: "e")],
+                       "a release now would race the renewal's counter")
+        XCTAssertFalse(c.mayWrite("e", now: 10))
+        XCTAssertEqual(c.renewed("e", counter: 2, now: 10.5), [], "renewed, but given up: it does not start again")
+        XCTAssertEqual(c.tick(now: 11).filter { if case .release = $0 { return true }; return false },
+                       [.release(shard: "e", expectedCounter: 2, checkpoint: nil)])
+        XCTAssertFalse(c.ownedShards.contains("e"))
+    }
+
     // MARK: - Checkpoints
 
     func testCheckpoint_writtenOnlyWhenItMoved_atMostOncePerInterval() {
