@@ -1,35 +1,3 @@
-/// One shard's row in the lease table. The store keys it by stream ARN and
-/// shard id; the core only ever sees the rows of one stream.
-public struct LeaseRow: Sendable, Equatable {
-    public var shardId: String
-    /// The worker holding the lease; nil while nobody does (new or released).
-    public var owner: String?
-    /// Raised by every take, renewal and release. Other workers judge a
-    /// lease by whether this number moves, never by anyone's wall clock.
-    public var counter: Int
-    public var parents: [String]
-    /// Every record at or below it is applied: a new owner starts after it.
-    public var checkpoint: SequenceNumber?
-    /// Every record applied and checkpointed: the children may be taken.
-    public var finished: Bool
-
-    public init(shardId: String, owner: String? = nil, counter: Int = 0, parents: [String] = [],
-                checkpoint: SequenceNumber? = nil, finished: Bool = false) {
-        self.shardId = shardId
-        self.owner = owner
-        self.counter = counter
-        self.parents = parents
-        self.checkpoint = checkpoint
-        self.finished = finished
-    }
-}
-
-/// Whether this worker does its part (see ``LeaseCore/health(now:)``).
-public struct LeaseHealth: Sendable, Equatable {
-    public var healthy: Bool
-    public var reason: String?
-}
-
 /// The decisions of shard leases, with no I/O and no clock of its own:
 /// which shards this worker takes, renews, steals and gives up, when it
 /// must stop writing a shard, when checkpoints go into the rows and which
@@ -192,7 +160,7 @@ public struct LeaseCore: Sendable {
                 lease.renewSentAt = now
                 actions.append(.renew(shard: id, expectedCounter: lease.counter))
             }
-            if lease.reading, lease.checkpointSent == nil, lease.finishing || lease.applied != lease.written,
+            if lease.reading, lease.checkpointSent == nil, lease.finishing || checkpointAhead(lease),
                now - lease.checkpointSentAt >= (lease.finishing ? options.retryInterval : options.checkpointInterval) {
                 lease.checkpointSent = (lease.applied, lease.finishing)
                 lease.checkpointSentAt = now
@@ -253,45 +221,6 @@ public struct LeaseCore: Sendable {
         return enforceDeadline(shard, now: now)
     }
 
-    // MARK: - Progress from the replication side
-
-    /// Every record of `shard` at or below `sequence` is applied.
-    public mutating func checkpointMoved(_ shard: String, to sequence: SequenceNumber) {
-        guard var lease = held[shard], lease.reading else { return }
-        if lease.applied.map({ $0 < sequence }) ?? true { lease.applied = sequence }
-        held[shard] = lease
-    }
-
-    /// Every record of `shard` is applied: the row is marked finished at the
-    /// next tick, which lets other workers take its children.
-    public mutating func shardFinished(_ shard: String) {
-        guard held[shard]?.reading == true else { return }
-        held[shard]?.finishing = true
-    }
-
-    /// The checkpoint write went through. Once the finished flag is in the
-    /// row, the lease has nothing left to guard and is no longer renewed.
-    public mutating func checkpointWritten(_ shard: String) {
-        guard var lease = held[shard], let sent = lease.checkpointSent else { return }
-        lease.checkpointSent = nil
-        lease.written = sent.sequence
-        seen[shard]?.row.checkpoint = sent.sequence
-        if sent.finished {
-            held[shard] = nil
-            seen[shard]?.row.finished = true
-        } else {
-            held[shard] = lease
-        }
-    }
-
-    /// A checkpoint write failed. `conditionFailed`: the row has another
-    /// owner, so the shard stops at once; otherwise it is retried.
-    public mutating func checkpointFailed(_ shard: String, conditionFailed: Bool) -> [Action] {
-        if conditionFailed { return lose(shard) }
-        held[shard]?.checkpointSent = nil
-        return []
-    }
-
     /// Shutdown: every shard stops, then its lease is released with its
     /// applied checkpoint, so other workers take it at once instead of
     /// waiting for it to expire. Leases with a renewal or checkpoint write
@@ -326,6 +255,7 @@ public struct LeaseCore: Sendable {
             return []
         }
         lease.reading = true
+        lease.applied = lease.written
         held[id] = lease
         return [.startReading(shard: id, from: lease.written)]
     }

@@ -254,6 +254,19 @@ final class LeaseCoreTests: XCTestCase {
         XCTAssertEqual(writes(c.tick(now: 30)), [], "never backwards")
     }
 
+    func testCheckpointAnsweredAfterTheWindowClosed_isWhereReadingStartsAgain_andNothingOlderIsWritten() {
+        var c = core()
+        hold(&c, "s", at: 0)
+        c.checkpointMoved("s", to: seq(5))
+        XCTAssertEqual(writes(c.tick(now: 1)), [.writeCheckpoint(shard: "s", sequence: seq(5), finished: false)])
+        _ = c.tick(now: 10)
+        _ = c.renewFailed("s", conditionFailed: false, now: 10)
+        XCTAssertTrue(c.tick(now: 15).contains(.stopReading(shard: "s")))
+        c.checkpointWritten("s")
+        XCTAssertEqual(c.renewed("s", counter: 2, now: 16), [.startReading(shard: "s", from: seq(5))])
+        XCTAssertEqual(writes(c.tick(now: 30)), [], "the row already says 5")
+    }
+
     func testCheckpointRejected_becauseTheRowHasAnotherOwner_stopsReadingAtOnce() {
         var c = core()
         hold(&c, "s", at: 0)
