@@ -170,6 +170,7 @@ extension StreamRunner {
         } catch {
             throw SetupError("lease table \(config.coordination.table) (coordination.store: \(config.coordination.store.rawValue)): \(error)")
         }
+        try importCheckpointFile(into: table, streamArn: streamArn)
         var options = LeaseCore.Options(workerId: workerId)
         options.leaseSeconds = Double(config.coordination.leaseSeconds)
         options.requestTimeout = config.leaseRequestTimeout
@@ -179,6 +180,26 @@ extension StreamRunner {
                                              "store": "\(config.coordination.store.rawValue)",
                                              "lease_seconds": "\(config.coordination.leaseSeconds)"])
         return LeaseCoordinator(table: table, options: options, logger: logger)
+    }
+
+    /// Switching a running migration from file mode to lease mode: the
+    /// checkpoint file's shards become rows (with their parents, from a
+    /// listing), once: a row that exists is left as it is, and the file is
+    /// renamed so it is not read again.
+    func importCheckpointFile(into table: LeaseTable, streamArn: String) throws {
+        let file = FileCheckpointStore(path: config.state.checkpoint)
+        guard let saved = try file.load(for: streamArn), !saved.shards.isEmpty else { return }
+        let parents = Dictionary(try services.streams.describeStreamFully(arn: streamArn).shards.map { ($0.shardId, $0.parentShardId) },
+                                 uniquingKeysWith: { a, _ in a })
+        var created = 0
+        for (shard, progress) in saved.shards.sorted(by: { $0.key < $1.key }) {
+            let row = LeaseRow(shardId: shard, parents: parents[shard].flatMap { $0 }.map { [$0] } ?? [],
+                               checkpoint: progress.sequence, finished: progress.finished)
+            if try table.create(row) { created += 1 }
+        }
+        try FileManager.default.moveItem(atPath: config.state.checkpoint, toPath: config.state.checkpoint + ".imported")
+        logger.notice("checkpoint file imported into the lease table; it is no longer used",
+                      metadata: ["file": "\(config.state.checkpoint)", "rows": "\(created)", "shards": "\(saved.shards.count)"])
     }
 
     /// Start-up checks against the target wait (with backoff) while no

@@ -74,6 +74,13 @@ public final class LeaseCoordinator: Sendable {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }
         _ = loopDone.wait(timeout: .now() + 5)
         perform(checkpoints.core.withLock { $0.relinquishAll() })
+        // A release may wait for an answer still due: tick until every
+        // lease is given up, for a few seconds at most.
+        let end = monotonicSeconds() + 5
+        while !checkpoints.core.withLock({ $0.ownedShards.isEmpty }) && monotonicSeconds() < end {
+            perform(checkpoints.core.withLock { $0.tick(now: monotonicSeconds()) })
+            usleepSeconds(0.05)
+        }
     }
 
     public var leaseCounters: LeaseCounters {

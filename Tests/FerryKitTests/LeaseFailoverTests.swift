@@ -30,15 +30,15 @@ final class LeaseFailoverTests: XCTestCase {
                      table: table)
     }
 
-    private func startWorker(_ s: Setup, _ name: String) throws -> Process {
+    private func startWorker(_ s: Setup, _ name: String, mode: String = "lease") throws -> Process {
         let config = s.dir + "/\(name).yaml"
         try """
             source: {stream_arn: "\(s.leases.streamArn)", region: us-east-1, endpoint: "\(s.leases.client.json.endpoint.url)",
                      streams_endpoint: "\(s.standIn.baseURL)", access_key_id: AKIDLEASE, secret_access_key: lease-test}
             target: {endpoints: ["\(s.standIn.baseURL)"], table: dst, region: us-east-1}
             stream: {idle_backoff_max_ms: 200, drain_deadline_seconds: 10}
-            coordination: {mode: lease, store: source, table: \(s.table), worker_id: \(name), lease_seconds: 6}
-            state: {status: \(s.dir)/\(name)-status.json, dead_letter: \(s.dir)/\(name)-dead.jsonl, checkpoint: \(s.dir)/unused.json}
+            coordination: {mode: \(mode), store: source, table: \(s.table), worker_id: \(name), lease_seconds: 6}
+            state: {status: \(s.dir)/\(name)-status.json, dead_letter: \(s.dir)/\(name)-dead.jsonl, checkpoint: \(s.dir)/checkpoint.json}
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try MotoKillTests.ferryBinary())
@@ -110,5 +110,31 @@ final class LeaseFailoverTests: XCTestCase {
         for w in workers.dropFirst() { kill(w.processIdentifier, SIGTERM) }
         for w in workers.dropFirst() { w.waitUntilExit(); XCTAssertEqual(w.terminationStatus, 0, log(s, "w2")) }
         XCTAssertEqual(owners(s)["-"], 30, "a clean stop gives every lease up: \(owners(s))")
+    }
+
+    func testSwitchingFromFileMode_importsTheCheckpointFileOnce_soNothingIsReplayedFromTheStart() throws {
+        let s = try setUp(shards: 4)
+        defer { s.standIn.stop(); try? FileManager.default.removeItem(atPath: s.dir) }
+        try s.standIn.put(table: "src", items: (0..<100).map { ["pk": .s("key-\($0)-spread-over-the-key-hashes"), "v": .n("1")] })
+        let single = try startWorker(s, "solo", mode: "file")
+        XCTAssertTrue(eventually(60) { (try? s.standIn.compareTables("src", "dst").isIdentical) == true })
+        kill(single.processIdentifier, SIGTERM)
+        single.waitUntilExit()
+        let file = try XCTUnwrap(FileCheckpointStore(path: s.dir + "/checkpoint.json").load())
+        XCTAssertEqual(file.shards.count, 4)
+
+        let leased = try startWorker(s, "w1")
+        defer { if leased.isRunning { kill(leased.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(eventually(30) { owners(s)["w1"] == 4 }, "\(owners(s))\n\(log(s, "w1"))")
+        let rows = Dictionary(uniqueKeysWithValues: try s.leases.readAll().map { ($0.shardId, $0) })
+        for (shard, progress) in file.shards {
+            XCTAssertEqual(rows[shard]?.checkpoint, progress.sequence, "row \(shard) starts where the file left off")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.dir + "/checkpoint.json"), "imported once, then set aside")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: s.dir + "/checkpoint.json.imported"))
+        XCTAssertTrue(log(s, "w1").contains("checkpoint file imported"), log(s, "w1"))
+        kill(leased.processIdentifier, SIGTERM)
+        leased.waitUntilExit()
+        XCTAssertEqual(leased.terminationStatus, 0)
     }
 }
