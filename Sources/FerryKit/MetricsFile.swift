@@ -51,6 +51,11 @@ public enum MetricsFile {
         if let bound = r.threadBound {
             metric("ferry_thread_bound", "The most threads the process should have, fixed at start.", "gauge", [("", Double(bound))])
         }
+        if let l = r.leases {
+            metric("ferry_leases_held", "Shard leases this worker holds.", "gauge", [("", Double(l.held))])
+            metric("ferry_leases_taken_total", "Shard leases taken since start.", "counter", [("", Double(l.taken))])
+            metric("ferry_leases_lost_total", "Shard leases lost to another worker since start.", "counter", [("", Double(l.lost))])
+        }
         metric("ferry_stalled", "1 while changes wait and nothing has moved for stream.stall_seconds.", "gauge",
                [("", r.stalled == nil ? 0 : 1)])
         metric("ferry_gaps", "Gaps (trimmed records) found; not skipped ones stop Ferry.", "gauge", [("", Double(r.gaps.count))])

@@ -27,6 +27,10 @@ public enum StatusPrinter {
             lines.append("threads: \(threads)" + (r.threadBound.map { " (bound \($0))" } ?? ""))
         }
         if let stalled = r.stalled { lines.append("STALLED: \(stalled)") }
+        if let l = r.leases {
+            lines.append("leases: worker \(l.worker) holds \(l.held) (fair share \(l.shareLow)-\(l.shareHigh) over \(l.workers) workers), "
+                + "taken \(l.taken), lost \(l.lost)" + (l.unhealthy.map { "; UNHEALTHY: \($0)" } ?? ""))
+        }
         if !r.shards.isEmpty {
             // Totals and the shards furthest behind: readable at 5,000 shards.
             var perState: [ShardPhase: Int] = [:]
@@ -104,6 +108,9 @@ public enum HealthCheck {
         }
         if let stalled = report.stalled {
             return Verdict(healthy: false, message: "unhealthy: stalled: \(stalled)")
+        }
+        if let why = report.leases?.unhealthy {
+            return Verdict(healthy: false, message: "unhealthy: leases: \(why)")
         }
         if age > maxAge && report.phase != .stopped {
             return Verdict(healthy: false, message: String(format: "unhealthy: status file is %.0f s old (limit %.0f s)", age, maxAge))

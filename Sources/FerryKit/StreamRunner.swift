@@ -154,6 +154,7 @@ extension StreamRunner {
                           metricsListen: config.state.metricsListen, logger: logger) {
             var report = replicator.statusReport()
             report.nodes = nodes.states.map(StatusReport.Node.init)
+            report.leases = leases.current?.report()
             return report
         }
     }

@@ -91,6 +91,14 @@ public final class LeaseCoordinator: Sendable {
 
     public func health(now: Double = monotonicSeconds()) -> LeaseHealth { checkpoints.core.withLock { $0.health(now: now) } }
 
+    /// This worker's leases, for the status file.
+    public func report(now: Double = monotonicSeconds()) -> StatusReport.Leases {
+        let c = leaseCounters
+        let (share, health, worker) = checkpoints.core.withLock { ($0.share(now: now), $0.health(now: now), $0.options.workerId) }
+        return StatusReport.Leases(worker: worker, held: c.held, taken: c.taken, lost: c.lost, shareLow: share.low,
+                                   shareHigh: share.high, workers: share.workers, unhealthy: health.healthy ? nil : health.reason)
+    }
+
     // MARK: - Carrying out the core's actions
 
     private func perform(_ actions: [LeaseCore.Action]) {

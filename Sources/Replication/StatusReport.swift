@@ -90,6 +90,34 @@ public struct StatusReport: Sendable, Codable, Equatable {
     /// start from the configuration, whatever the number of shards).
     public var threads: Int?
     public var threadBound: Int?
+    /// Lease mode: this worker's leases.
+    public var leases: Leases?
+
+    public struct Leases: Sendable, Codable, Equatable {
+        public var worker: String
+        /// Held now, taken and lost since start.
+        public var held: Int
+        public var taken: Int
+        public var lost: Int
+        /// The fair share: `low` to `high` shards for each of `workers`.
+        public var shareLow: Int
+        public var shareHigh: Int
+        public var workers: Int
+        /// Set when shards that could be taken stay unowned too long.
+        public var unhealthy: String?
+
+        public init(worker: String, held: Int, taken: Int, lost: Int, shareLow: Int, shareHigh: Int, workers: Int,
+                    unhealthy: String?) {
+            self.worker = worker
+            self.held = held
+            self.taken = taken
+            self.lost = lost
+            self.shareLow = shareLow
+            self.shareHigh = shareHigh
+            self.workers = workers
+            self.unhealthy = unhealthy
+        }
+    }
     /// The target's nodes, when the command talks to the target. Absent in
     /// files written before Ferry reported them.
     public var nodes: [Node]?

@@ -104,6 +104,12 @@ final class LeaseFailoverTests: XCTestCase {
             return o.count == 2 && o.values.reduce(0, +) == 30 && o.values.max()! - o.values.min()! <= 1
         }
         XCTAssertTrue(rebalanced, "the two left did not even out: \(owners(s))")
+        // The status file is rewritten every second.
+        XCTAssertTrue(eventually(5) { (try? StatusReport.read(path: s.dir + "/w2-status.json"))??.leases?.held == owners(s)["w2"] },
+                      "w2's status file does not show the leases it holds")
+        let w2 = try XCTUnwrap(StatusReport.read(path: s.dir + "/w2-status.json")?.leases)
+        XCTAssertEqual(w2.worker, "w2")
+        XCTAssertGreaterThan(w2.taken, w2.held - 1, "its shards were taken by it")
         let converged = eventually(60) { (try? s.standIn.compareTables("src", "dst").isIdentical) == true }
         XCTAssertTrue(converged, "target differs: \((try? s.standIn.compareTables("src", "dst")).map { "\($0)" } ?? "?")")
 

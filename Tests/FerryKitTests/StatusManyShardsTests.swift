@@ -60,4 +60,24 @@ final class StatusManyShardsTests: XCTestCase {
         try r.write(to: dir + "/status.json")
         XCTAssertTrue(HealthCheck.judge(path: dir + "/status.json", now: Date(), maxAge: 30).healthy)
     }
+
+    func testLeases_inTheStatus_theMetrics_andHealth() throws {
+        var r = report(shards: 4)
+        r.leases = StatusReport.Leases(worker: "host-a:12", held: 7, taken: 9, lost: 2, shareLow: 7, shareHigh: 8, workers: 4,
+                                       unhealthy: nil)
+        let text = StatusPrinter.render(r, now: Date())
+        XCTAssertTrue(text.contains("leases: worker host-a:12 holds 7 (fair share 7-8 over 4 workers), taken 9, lost 2"), text)
+        let metrics = MetricsFile.render(r)
+        XCTAssertTrue(metrics.contains("ferry_leases_held 7") && metrics.contains("ferry_leases_lost_total 2"), metrics)
+        let dir = NSTemporaryDirectory() + "ferry-health-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try r.write(to: dir + "/status.json")
+        XCTAssertTrue(HealthCheck.judge(path: dir + "/status.json", now: Date(), maxAge: 30).healthy)
+        r.leases?.unhealthy = "3 takeable shards unowned for more than two leases"
+        try r.write(to: dir + "/status.json")
+        let verdict = HealthCheck.judge(path: dir + "/status.json", now: Date(), maxAge: 30)
+        XCTAssertFalse(verdict.healthy)
+        XCTAssertTrue(verdict.message.contains("takeable shards unowned"), verdict.message)
+    }
 }
