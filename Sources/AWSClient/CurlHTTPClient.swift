@@ -15,6 +15,9 @@ public struct HTTPClientOptions: Sendable {
     public var caBundlePath: String?
     /// Idle handles kept for reuse; each keeps its own connections alive.
     public var maxIdleHandles: Int = 8
+    /// The `User-Agent` header: who is calling (in lease mode it names the
+    /// worker, so the server's logs show who wrote). Not signed.
+    public var userAgent: String?
 
     public init(connectTimeout: Double = 5, totalTimeout: Double = 60, verifyTLS: Bool = true,
                 caBundlePath: String? = nil, maxIdleHandles: Int = 8) {
@@ -132,6 +135,7 @@ private final class EasyHandle: @unchecked Sendable {
                     _ = ferry_curl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, options.verifyTLS ? 1 : 0)
                     _ = ferry_curl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, options.verifyTLS ? 2 : 0)
                     if let ca = options.caBundlePath { _ = ferry_curl_setopt_string(curl, CURLOPT_CAINFO, ca) }
+                    if let agent = options.userAgent { _ = ferry_curl_setopt_string(curl, CURLOPT_USERAGENT, agent) }
                     _ = ferry_curl_setopt_long(curl, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
                     _ = ferry_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, headerList)
 

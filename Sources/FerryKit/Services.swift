@@ -42,7 +42,8 @@ public struct Services: Sendable {
             throw SetupError("source: \(error)")
         }
 
-        let http = HTTPClientOptions()
+        var http = HTTPClientOptions()
+        http.userAgent = config.userAgent
         let metadata = CurlHTTPClient(options: HTTPClientOptions(connectTimeout: 1, totalTimeout: 2))
         var explicit: Credentials?
         if let keyId = config.source.credentials.accessKeyId {
@@ -71,6 +72,7 @@ public struct Services: Sendable {
                                                          name: "target-anonymous")
         }
         var targetHTTP = HTTPClientOptions(caBundlePath: config.target.caBundle)
+        targetHTTP.userAgent = config.userAgent
         // With leases a write must end (or be abandoned) within a sixth of
         // a lease: the holder stops writing that long before a taker may start.
         if config.coordination.mode == .lease { targetHTTP.totalTimeout = config.leaseRequestTimeout }
@@ -142,6 +144,11 @@ public struct Services: Sendable {
 }
 
 extension FerryConfig {
+    /// `ferry/<version>`, and in lease mode the worker: server logs show who wrote.
+    public var userAgent: String {
+        "ferry/\(FerryBuild.version)" + (coordination.mode == .lease ? " worker/\(leaseWorkerId)" : "")
+    }
+
     /// The request timeout that leases allow for (a sixth of a lease).
     public var leaseRequestTimeout: Double { Double(coordination.leaseSeconds) / 6 }
 

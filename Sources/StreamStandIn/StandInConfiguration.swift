@@ -41,6 +41,9 @@ public struct StandInConfiguration: Sendable {
     /// Keep the log of applied writes that ``StreamStandIn/appliedWrites(table:key:)``
     /// reads. Costs memory per write; benchmarks turn it off.
     public var keepsWriteLog = true
+    /// Log every BatchWriteItem and PutItem with its User-Agent and time
+    /// (``StreamStandIn/writeRequests()``), to tell which worker wrote what.
+    public var logsWriters = false
     /// Check every written item against the DynamoDB JSON rules (the full
     /// validator); off, only JSON syntax and the key attributes are checked.
     public var validatesItems = true

@@ -13,6 +13,8 @@ final class StandInCore: Sendable {
     struct Counters {
         var requests: [StandInOperation: Int] = [:]
         var sink = StandInSinkCounters()
+        /// With ``StandInConfiguration/logsWriters``: who sent each write.
+        var writers: [StandInWriteRecord] = []
     }
 
     let configuration: StandInConfiguration
@@ -45,6 +47,11 @@ final class StandInCore: Sendable {
             return ServiceError("UnknownOperationException", "Unknown operation \(target)").action
         }
         counters.withLock { $0.requests[operation, default: 0] += 1 }
+        if configuration.logsWriters, operation == .batchWriteItem || operation == .putItem {
+            let record = StandInWriteRecord(time: now(), userAgent: request.header("user-agent") ?? "",
+                                            operation: operation, partitionKeys: Self.partitionKeys(request.body))
+            counters.withLock { $0.writers.append(record) }
+        }
 
         let decision = faults.withLock { $0.decide(for: operation) }
         let answer: ServerAction
@@ -55,6 +62,20 @@ final class StandInCore: Sendable {
         case nil: answer = perform(operation, request.body)
         }
         return decision.delay > 0 ? .delay(decision.delay, then: answer) : answer
+    }
+
+    /// The `pk` strings of the items a write request carries (test use).
+    static func partitionKeys(_ body: [UInt8]) -> [String] {
+        guard let request = try? JSONView(body) else { return [] }
+        if let item = request["Item"] { return item["pk"]?["S"]?.string.map { [$0] } ?? [] }
+        var keys: [String] = []
+        request["RequestItems"]?.forEachMember { _, writes in
+            for write in writes.elements {
+                let item = write["PutRequest"]?["Item"] ?? write["DeleteRequest"]?["Key"]
+                if let pk = item?["pk"]?["S"]?.string { keys.append(pk) }
+            }
+        }
+        return keys
     }
 
     private func perform(_ operation: StandInOperation, _ body: [UInt8]) -> ServerAction {
@@ -98,6 +119,14 @@ final class StandInCore: Sendable {
 
 /// Writes the stand-in counted in sink mode and otherwise (puts and
 /// deletes that arrived in accepted requests).
+/// One write request as the stand-in saw it: when, from whom, which keys.
+public struct StandInWriteRecord: Sendable {
+    public var time: Double
+    public var userAgent: String
+    public var operation: StandInOperation
+    public var partitionKeys: [String]
+}
+
 public struct StandInSinkCounters: Sendable, Hashable {
     public var puts = 0
     public var deletes = 0

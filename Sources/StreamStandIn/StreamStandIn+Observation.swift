@@ -3,6 +3,11 @@ import DynamoModel
 /// What tests read back: request counts, the write log, table contents.
 extension StreamStandIn {
     /// Requests received for `operation`, faulted ones included.
+    /// Every write request so far, with ``StandInConfiguration/logsWriters`` on.
+    public func writeRequests() -> [StandInWriteRecord] {
+        core.counters.withLock { $0.writers }
+    }
+
     public func requestCount(_ operation: StandInOperation) -> Int {
         core.counters.withLock { $0.requests[operation] ?? 0 }
     }
