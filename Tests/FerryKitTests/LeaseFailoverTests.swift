@@ -200,6 +200,38 @@ final class LeaseFailoverTests: XCTestCase {
         for w in [w1, w2] { kill(w.processIdentifier, SIGTERM); w.waitUntilExit() }
     }
 
+    func testSplitShards_acrossTwoWorkers_childrenWaitForFinishedParents_andTheTargetConverges() throws {
+        let s = try setUp(shards: 4)
+        defer { s.standIn.stop(); try? FileManager.default.removeItem(atPath: s.dir) }
+        let workers = try ["w1", "w2"].map { try startWorker(s, $0) }
+        defer { for w in workers where w.isRunning { kill(w.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(eventually(60) { let o = owners(s); return o["w1"] == 2 && o["w2"] == 2 }, "\(owners(s))")
+        let keys = (0..<80).map { "key-\($0)-spread-over-the-key-hashes" }
+        try s.standIn.put(table: "src", items: keys.map { ["pk": .s($0), "v": .n("1")] })
+        let parents = try s.standIn.openShardIDs(table: "src")
+        var children: [String] = []
+        for parent in parents { children += try s.standIn.splitShard(parent) }
+        try s.standIn.put(table: "src", items: keys.map { ["pk": .s($0), "v": .n("2")] })
+        XCTAssertTrue(eventually(90) { (try? s.standIn.compareTables("src", "dst").isIdentical) == true },
+                      "no convergence: \(owners(s))\n\(log(s, "w1"))")
+        // Every parent row ends finished, and the children are held by the two workers.
+        XCTAssertTrue(eventually(30) {
+            let rows = Dictionary(uniqueKeysWithValues: ((try? s.leases.readAll()) ?? []).map { ($0.shardId, $0) })
+            return parents.allSatisfy { rows[$0]?.finished == true }
+                && children.allSatisfy { rows[$0]?.owner != nil && rows[$0]?.parents.count == 1 }
+        }, "\((try? s.leases.readAll()) ?? [])")
+        // A child's first write came after its parent's last one, key by key.
+        for key in keys {
+            let versions = try s.standIn.appliedWrites(table: "dst", key: ["pk": .s(key)]).compactMap {
+                $0.item?["v"]?.numberText.flatMap { Int($0) }
+            }
+            XCTAssertEqual(versions.last, 2, key)
+            XCTAssertFalse(zip(versions, versions.dropFirst()).contains { $0 == 2 && $1 == 1 },
+                           "\(key): the parent's version landed after the child's: \(versions)")
+        }
+        for w in workers { kill(w.processIdentifier, SIGTERM); w.waitUntilExit(); XCTAssertEqual(w.terminationStatus, 0) }
+    }
+
     /// Shard → when this worker's log says it took the lease (after `after`).
     private func leasesTaken(log: String, after: Double) -> [String: Double] {
         let formatter = ISO8601DateFormatter()
