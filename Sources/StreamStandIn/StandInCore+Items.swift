@@ -5,23 +5,63 @@ import DynamoModel
 extension StandInCore {
     func putItem(_ request: JSONView) throws -> [UInt8] {
         let name = try request.requiredString("TableName")
-        try Self.refuseUnsupported(request, ["ConditionExpression", "Expected", "ConditionalOperator"])
+        try Self.refuseUnsupported(request, ["Expected", "ConditionalOperator"])
         try Self.requireNoReturnValues(request)
         guard let item = request["Item"] else { throw ServiceError.validation("Item must not be null") }
         let spec = try spec(of: name)
         let write = try parsePut(item, spec: spec)
         try checkRejectRules(.putItem, [item])
-        try commit([(name, [write])], operation: .putItem)
+        if let condition = try Self.condition(request) {
+            try commitIf(condition, table: name, write: write, operation: .putItem)
+        } else {
+            try commit([(name, [write])], operation: .putItem)
+        }
         return Array("{}".utf8)
+    }
+
+    /// The request's ConditionExpression with its values, if it has one.
+    static func condition(_ request: JSONView) throws -> (StandInCondition, Item)? {
+        guard let text = request["ConditionExpression"]?.string else { return nil }
+        let condition = try StandInCondition(text, names: try request.stringMap("ExpressionAttributeNames"))
+        let values: Item
+        do {
+            values = try request["ExpressionAttributeValues"]?.readItem() ?? [:]
+        } catch {
+            throw ServiceError.validation("ExpressionAttributeValues contains invalid value: \(error)")
+        }
+        return (condition, values)
+    }
+
+    /// One write, applied only when the condition holds on the stored item,
+    /// checked and written under one lock (as DynamoDB does, atomically).
+    func commitIf(_ condition: (StandInCondition, Item), table name: String, write: ParsedWrite,
+                  operation: StandInOperation) throws {
+        let now = self.now()
+        try state.withLock { state throws(ServiceError) in
+            guard let table = state.tables[name] else { throw Self.tableNotFound(name) }
+            let stored = try table.items[write.key.bytes].map { old throws(ServiceError) -> Item in
+                guard let decoded = try? DynamoJSONReader.readItem(old.raw) else { throw ServiceError.internalError() }
+                return decoded
+            }
+            guard try condition.0.holds(on: stored, values: condition.1) else { throw StandInCondition.failed() }
+            if !configuration.sinkMode {
+                state.apply([write], to: table, operation: operation, now: now, configuration: configuration)
+            }
+        }
     }
 
     func deleteItem(_ request: JSONView) throws -> [UInt8] {
         let name = try request.requiredString("TableName")
-        try Self.refuseUnsupported(request, ["ConditionExpression", "Expected", "ConditionalOperator"])
+        try Self.refuseUnsupported(request, ["Expected", "ConditionalOperator"])
         try Self.requireNoReturnValues(request)
         guard let key = request["Key"] else { throw ServiceError.validation("Key must not be null") }
         let spec = try spec(of: name)
-        try commit([(name, [ParsedWrite(key: try parseKey(key, spec: spec), raw: nil)])], operation: .deleteItem)
+        let write = ParsedWrite(key: try parseKey(key, spec: spec), raw: nil)
+        if let condition = try Self.condition(request) {
+            try commitIf(condition, table: name, write: write, operation: .deleteItem)
+        } else {
+            try commit([(name, [write])], operation: .deleteItem)
+        }
         return Array("{}".utf8)
     }
 
@@ -45,13 +85,15 @@ extension StandInCore {
     /// `SET`/`REMOVE` on top-level attributes; see ``UpdateExpression``.
     func updateItem(_ request: JSONView) throws -> [UInt8] {
         let name = try request.requiredString("TableName")
-        try Self.refuseUnsupported(request, ["ConditionExpression", "Expected", "ConditionalOperator", "AttributeUpdates"])
+        try Self.refuseUnsupported(request, ["Expected", "ConditionalOperator", "AttributeUpdates"])
+        let condition = try Self.condition(request)
         try Self.requireNoReturnValues(request)
         guard let keyView = request["Key"] else { throw ServiceError.validation("Key must not be null") }
         let spec = try spec(of: name)
         let key = try parseKey(keyView, spec: spec)
         let expression = try UpdateExpression(try request.requiredString("UpdateExpression"),
-                                              names: try request.stringMap("ExpressionAttributeNames"))
+                                              names: try request.stringMap("ExpressionAttributeNames"),
+                                              alsoUsed: condition?.0.namePlaceholders ?? [])
         let values: Item
         do {
             values = try request["ExpressionAttributeValues"]?.readItem() ?? [:]
@@ -63,11 +105,15 @@ extension StandInCore {
         try state.withLock { state throws(ServiceError) in
             guard let table = state.tables[name] else { throw Self.tableNotFound(name) }
             var item = key.attributes
+            var stored: Item?
             if let old = table.items[key.bytes] {
                 guard let decoded = try? DynamoJSONReader.readItem(old.raw) else { throw ServiceError.internalError() }
                 item = decoded
+                stored = decoded
             }
-            let updated = try expression.apply(to: item, values: values, keyNames: spec.keySchema.attributeNames)
+            if let condition, try !condition.0.holds(on: stored, values: condition.1) { throw StandInCondition.failed() }
+            let updated = try expression.apply(to: item, values: values, keyNames: spec.keySchema.attributeNames,
+                                               alsoUsed: condition?.0.valuePlaceholders ?? [])
             let raw = StandInState.sortedJSON(updated)
             let view: JSONView
             do { view = try JSONView(raw) } catch { throw ServiceError.internalError() }

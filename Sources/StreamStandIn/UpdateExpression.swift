@@ -15,7 +15,9 @@ struct UpdateExpression {
     private(set) var removes: [String] = []
 
     /// Parses `text`, resolving `#names` through `names`.
-    init(_ text: String, names: [String: String]) throws(ServiceError) {
+    /// - Parameter alsoUsed: name placeholders a condition of the same
+    ///   request uses (not unused, then).
+    init(_ text: String, names: [String: String], alsoUsed: Set<String> = []) throws(ServiceError) {
         var tokens = try Self.tokenize(text)[...]
         var usedNames: Set<String> = []
         func path() throws(ServiceError) -> String {
@@ -77,7 +79,7 @@ struct UpdateExpression {
             }
         }
         guard !sets.isEmpty || !removes.isEmpty else { throw Self.invalid("the expression is empty") }
-        if let unused = names.keys.sorted().first(where: { !usedNames.contains($0) }) {
+        if let unused = names.keys.sorted().first(where: { !usedNames.contains($0) && !alsoUsed.contains($0) }) {
             throw ServiceError.validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {\(unused)}")
         }
     }
@@ -88,8 +90,8 @@ struct UpdateExpression {
     }
 
     /// The item after the update (`item` is empty when none existed).
-    func apply(to item: Item, values: Item, keyNames: [String]) throws(ServiceError) -> Item {
-        if let unused = values.keys.sorted().first(where: { !valuePlaceholders.contains($0) }) {
+    func apply(to item: Item, values: Item, keyNames: [String], alsoUsed: Set<String> = []) throws(ServiceError) -> Item {
+        if let unused = values.keys.sorted().first(where: { !valuePlaceholders.contains($0) && !alsoUsed.contains($0) }) {
             throw ServiceError.validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {\(unused)}")
         }
         var result = item

@@ -2,6 +2,7 @@ import AWSClient
 import DynamoModel
 import Foundation
 @testable import Replication
+import StreamStandIn
 import XCTest
 
 /// The lease table against moto: every change is a conditional write on
@@ -18,7 +19,20 @@ final class MotoLeaseTableTests: XCTestCase {
     }
 
     func testTwoWorkers_neverBothHoldAShard_andOnlyTheHolderMovesItsCheckpoint() throws {
-        let dynamo = try client()
+        try twoWorkers(try client())
+    }
+
+    /// The stand-in's conditional writes behave as moto's (the benchmarks
+    /// use the stand-in as a fast lease store).
+    func testTheStandInAsTheLeaseStore_behavesTheSame() throws {
+        let standIn = try StreamStandIn()
+        defer { standIn.stop() }
+        try twoWorkers(DynamoDBClient(endpoint: Endpoint(url: standIn.baseURL, region: "us-east-1", service: .dynamodb, isCustom: true),
+                                      credentials: StaticCredentialProvider(accessKeyId: "a", secretAccessKey: "b"),
+                                      transport: CurlHTTPClient(), retry: RetryPolicy(maxAttempts: 2)))
+    }
+
+    private func twoWorkers(_ dynamo: DynamoDBClient) throws {
         let name = "ferry-leases-\(UUID().uuidString.prefix(8))"
         let a = LeaseTable(client: dynamo, table: name, streamArn: "arn:stream/1", workerId: "host-a:1")
         let b = LeaseTable(client: dynamo, table: name, streamArn: "arn:stream/1", workerId: "host-b:2")

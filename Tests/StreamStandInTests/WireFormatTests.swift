@@ -55,8 +55,15 @@ final class WireFormatTests: XCTestCase {
             XCTAssertEqual((error as? StandInError)?.code, .tableExists)
         }
         let dynamo = client(h, prefix: "DynamoDB_20120810")
+        // The conditions a lease table needs are honoured...
+        _ = try dynamo.attempt("PutItem", body: Array(#"{"TableName":"t","Item":{"pk":{"S":"c"}},"ConditionExpression":"attribute_not_exists(pk)"}"#.utf8))
+        let again = try XCTUnwrap(failure {
+            try dynamo.attempt("PutItem", body: Array(#"{"TableName":"t","Item":{"pk":{"S":"c"}},"ConditionExpression":"attribute_not_exists(pk)"}"#.utf8))
+        })
+        XCTAssertEqual(again.code, "ConditionalCheckFailedException")
+        // ...and one it cannot honour is refused, not ignored.
         let conditional = try XCTUnwrap(failure {
-            try dynamo.attempt("PutItem", body: Array(#"{"TableName":"t","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(pk)"}"#.utf8))
+            try dynamo.attempt("PutItem", body: Array(#"{"TableName":"t","Item":{"pk":{"S":"a"}},"ConditionExpression":"begins_with(pk, :p)","ExpressionAttributeValues":{":p":{"S":"a"}}}"#.utf8))
         })
         XCTAssertEqual(conditional.code, "ValidationException", "a condition the stand-in cannot honour is refused, not ignored")
         let nested = try XCTUnwrap(failure {
