@@ -54,6 +54,7 @@ func cpuSecondsSelf() -> Double {
 }
 
 func makeReplicator(_ servers: LoopbackServers, dir: String, viewType: StreamViewType, lanes: Int, batch: Int,
+                    checkpoints: (any CheckpointStore)? = nil, leased: Bool = false,
                     target wrap: (AlternatorTarget) -> any TargetWriter = { $0 }) -> (StreamReplicator, any TargetWriter, WriterPoolOptions) {
     let credentials = StaticCredentialProvider(accessKeyId: "bench", secretAccessKey: "bench")
     let streams = DynamoDBStreamsClient(endpoint: Endpoint(url: servers.sourceURL, region: "us-east-1", service: .dynamodbStreams, isCustom: true),
@@ -69,9 +70,10 @@ func makeReplicator(_ servers: LoopbackServers, dir: String, viewType: StreamVie
     options.readers = option("--readers").flatMap(Int.init) ?? options.readers
     options.discoveryInterval = 5
     options.statusPath = dir + "/status.json"
+    options.leased = leased
     try? FileManager.default.removeItem(atPath: dir + "/checkpoint.json")
     let replicator = try! StreamReplicator(options: options, streams: streams, source: nil,
-                                           checkpoints: FileCheckpointStore(path: dir + "/checkpoint.json"),
+                                           checkpoints: checkpoints ?? FileCheckpointStore(path: dir + "/checkpoint.json"),
                                            counters: ReplicationCounters(), deadLetters: nil, logger: Logger(label: "bench"))
     var pool = WriterPoolOptions()
     pool.lanes = lanes

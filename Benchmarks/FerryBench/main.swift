@@ -8,6 +8,7 @@ import Foundation
 //   .build/release/ferry-bench stream [--records N] [--shards S] [--lambda-records N]
 //   .build/release/ferry-bench lag [--rate R] [--seconds T]
 //   .build/release/ferry-bench idle [--shards S] [--seconds T]     CPU, threads and memory with idle shards
+//   .build/release/ferry-bench leases [--workers W] [--shards S] [--lease-seconds L]   lease mode's cost
 //   .build/release/ferry-bench backfill [--items N] [--script-items N] [--corpus rich]
 //   .build/release/ferry-bench verify [--items N] [--segments S]
 //   (serve, serve-steady and serve-verify are the loopback servers, run as a child process)
@@ -21,13 +22,14 @@ case "micro": runMicro(seconds: option("--seconds").flatMap(Double.init) ?? 1.0)
 case "stream": runStreamBenchmark()
 case "lag": runLagBenchmark()
 case "idle": runIdleBenchmark()
+case "leases": runLeaseBenchmark()
 case "serve-idle": runServeIdle()
 case "backfill": runBackfillBenchmark()
 case "verify": runVerifyBenchmark()
 case "serve", "serve-steady": runServe(steady: mode == "serve-steady")
 case "serve-verify": runServeVerify()
 default:
-    print("unknown mode \(mode): use micro, stream, lag, idle, backfill or verify")
+    print("unknown mode \(mode): use micro, stream, lag, idle, leases, backfill or verify")
     exit(2)
 }
 

@@ -1,5 +1,6 @@
 import AWSClient
 import DynamoModel
+import Synchronization
 
 /// The lease table: one row per shard of a stream, in DynamoDB or
 /// Alternator, written only with conditional writes on the owner and the
@@ -14,6 +15,15 @@ public struct LeaseTable: Sendable {
     public let streamArn: String
     /// Who writes: stored as the owner, compared in every condition.
     public let workerId: String
+    /// Requests sent to the table (for the benchmark's overhead figure).
+    public let requests = RequestTally()
+
+    /// A count shared by copies of a table value.
+    public final class RequestTally: Sendable {
+        private let count = Atomic<Int>(0)
+        public var value: Int { count.load(ordering: .relaxed) }
+        func add(_ n: Int = 1) { count.add(n, ordering: .relaxed) }
+    }
 
     public init(client: DynamoDBClient, table: String, streamArn: String, workerId: String) {
         self.client = client
@@ -90,6 +100,7 @@ public struct LeaseTable: Sendable {
         var rows: [LeaseRow] = []
         var start: Item?
         repeat {
+            requests.add()
             let page = try client.scan(table: table, exclusiveStartKey: start, consistentRead: true)
             for view in page.items {
                 let item = try view.readItem()
@@ -115,6 +126,7 @@ public struct LeaseTable: Sendable {
 
     /// A row for a shard newly found; false when it exists already.
     public func create(_ row: LeaseRow) throws -> Bool {
+        requests.add()
         var item = key(row.shardId)
         item["counter"] = .n(String(row.counter))
         item["finished"] = .bool(row.finished)
@@ -125,6 +137,7 @@ public struct LeaseTable: Sendable {
 
     /// Takes the lease if it is still as seen (owner and counter); the row as it is then.
     public func take(_ row: LeaseRow) throws -> LeaseRow? {
+        requests.add()
         var condition = DynamoDBClient.Condition("#c = :seen", names: ["#c": "counter"], values: [":seen": .n(String(row.counter))])
         if let owner = row.owner {
             condition.expression += " AND #o = :was"
@@ -145,12 +158,14 @@ public struct LeaseTable: Sendable {
 
     /// Renews a lease held at `counter`; false when it is no longer ours.
     public func renew(_ shard: String, counter: Int) throws -> Bool {
-        try client.updateItem(table: table, key: key(shard), updateExpression: "SET #c = :next",
+        requests.add()
+        return try client.updateItem(table: table, key: key(shard), updateExpression: "SET #c = :next",
                               values: [":next": .n(String(counter + 1))], if: mine(counter: counter))
     }
 
     /// Gives a lease up (with the last checkpoint); false when it was no longer ours.
     public func release(_ shard: String, counter: Int, checkpoint: SequenceNumber?) throws -> Bool {
+        requests.add()
         var values: Item = [":next": .n(String(counter + 1))]
         var expression = "SET #c = :next REMOVE #o"
         if let checkpoint {
@@ -164,6 +179,7 @@ public struct LeaseTable: Sendable {
 
     /// Moves the checkpoint of a shard this worker holds; false when it no longer does.
     public func writeCheckpoint(_ shard: String, sequence: SequenceNumber?, finished: Bool) throws -> Bool {
+        requests.add()
         var expression = "SET #f = :done"
         var values: Item = [":done": .bool(finished), ":me": .s(workerId)]
         var names = ["#f": "finished", "#o": "owner"]
@@ -178,7 +194,8 @@ public struct LeaseTable: Sendable {
 
     /// Deletes a finished row (its shard aged out, its children finished).
     public func delete(_ shard: String) throws -> Bool {
-        try client.deleteItem(table: table, key: key(shard),
+        requests.add()
+        return try client.deleteItem(table: table, key: key(shard),
                               if: .init("#f = :yes", names: ["#f": "finished"], values: [":yes": .bool(true)]))
     }
 

@@ -5,6 +5,8 @@ import Synchronization
 public final class ReplicationCounters: Sendable {
     public struct Totals: Sendable, Equatable, Codable {
         public var read = 0
+        /// GetRecords requests (empty ones included).
+        public var polls = 0
         /// New records read, by event (a replayed record is not counted again).
         public var inserted = 0
         public var modified = 0
@@ -26,7 +28,7 @@ public final class ReplicationCounters: Sendable {
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             func field(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
-            read = try field(.read); inserted = try field(.inserted); modified = try field(.modified)
+            read = try field(.read); polls = try field(.polls); inserted = try field(.inserted); modified = try field(.modified)
             removed = try field(.removed); outOfOrder = try field(.outOfOrder); put = try field(.put)
             deleted = try field(.deleted); updated = try field(.updated); skippedTTL = try field(.skippedTTL)
             deadLettered = try field(.deadLettered); retries = try field(.retries); throttles = try field(.throttles)

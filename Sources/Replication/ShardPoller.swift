@@ -197,6 +197,7 @@ extension StreamReplicator {
             guard map(record, origin: origin, into: &changes, done: &done) else { return .done }
         }
         counters.add {
+            $0.polls += 1
             $0.read += page.records.count
             $0.inserted += inserted; $0.modified += modified; $0.removed += removed
             $0.outOfOrder += result.outOfOrder
