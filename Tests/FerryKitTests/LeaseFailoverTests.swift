@@ -41,16 +41,7 @@ final class LeaseFailoverTests: XCTestCase {
             coordination: {mode: \(mode), store: source, table: \(s.table), worker_id: \(name), lease_seconds: 6}
             state: {status: \(s.dir)/\(name)-status.json, dead_letter: \(s.dir)/\(name)-dead.jsonl, checkpoint: \(s.dir)/checkpoint.json}
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try MotoKillTests.ferryBinary())
-        process.arguments = ["stream", "--config", config]
-        let log = s.dir + "/\(name).log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = process.standardError
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        try process.run()
-        return process
+        return try MotoKillTests.launch(["stream", "--config", config], log: s.dir + "/\(name).log")
     }
 
     private func owners(_ s: Setup) -> [String: Int] {

@@ -26,15 +26,8 @@ final class ManyShardsBinaryTests: XCTestCase {
             state: {checkpoint: \(dir)/checkpoint.json, status: \(dir)/status.json, dead_letter: \(dir)/dead.jsonl}
             """.write(toFile: config, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try MotoKillTests.ferryBinary())
-        process.arguments = ["stream", "--config", config]
         let log = dir + "/ferry.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = process.standardError
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        try process.run()
+        let process = try MotoKillTests.launch(["stream", "--config", config], log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         // 20,000 writes while it runs: puts over 8,000 keys, then overwrites and deletes.

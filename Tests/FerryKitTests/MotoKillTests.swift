@@ -17,11 +17,13 @@ final class MotoKillTests: XCTestCase {
         throw NSError(domain: "ferry", code: 1, userInfo: [NSLocalizedDescriptionKey: "ferry binary not found beside \(buildDir.path); run swift build first"])
     }
 
-    private func start(_ binary: String, config: String, log: String) throws -> Process {
+    /// Starts the `ferry` binary with `arguments`, its output appended to
+    /// `log`, in a bare environment (no AWS settings leak in).
+    static func launch(_ arguments: [String], log: String) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["stream", "--config", config, "--set", "stream.idle_backoff_max_ms=50"]
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = URL(fileURLWithPath: try ferryBinary())
+        process.arguments = arguments
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         process.standardError = handle
@@ -29,6 +31,10 @@ final class MotoKillTests: XCTestCase {
         process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         try process.run()
         return process
+    }
+
+    private func start(_ binary: String, config: String, log: String) throws -> Process {
+        try Self.launch(["stream", "--config", config, "--set", "stream.idle_backoff_max_ms=50"], log: log)
     }
 
     func testKill9_thenRestart_converges_andSIGTERMExitsZero() throws {
