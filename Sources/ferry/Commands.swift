@@ -171,6 +171,22 @@ struct StatusCommand: ParsableCommand {
         }
         let report = try StatusReport.decode(bytes)
         print(StatusPrinter.render(report, now: Date()))
+        if config.coordination.mode == .lease { printLeaseTable(config) }
+    }
+
+    /// Lease mode: every worker's share, read from the lease table.
+    private func printLeaseTable(_ config: FerryConfig) {
+        do {
+            let services = try Services(config: config)
+            let store = config.coordination.store == .target ? services.target : services.source
+            let table = LeaseTable(client: store, table: config.coordination.table, streamArn: try services.streamArn(),
+                                   workerId: config.leaseWorkerId)
+            print("")
+            print(LeaseTablePrinter.render(try table.readAll(), table: config.coordination.table))
+        } catch {
+            print("")
+            print("lease table \(config.coordination.table) could not be read: \(error)")
+        }
     }
 }
 

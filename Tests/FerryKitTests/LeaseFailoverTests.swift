@@ -101,6 +101,12 @@ final class LeaseFailoverTests: XCTestCase {
                       "w2's status file does not show the leases it holds")
         let w2 = try XCTUnwrap(StatusReport.read(path: s.dir + "/w2-status.json")?.leases)
         XCTAssertEqual(w2.worker, "w2")
+        // `ferry status` shows every worker's share, read from the lease table.
+        let status = try MotoKillTests.launch(["status", "--config", s.dir + "/w2.yaml"], log: s.dir + "/status.out")
+        status.waitUntilExit()
+        let printed = (try? String(contentsOfFile: s.dir + "/status.out", encoding: .utf8)) ?? ""
+        XCTAssertTrue(printed.contains("lease table \(s.table): 30 shards, 30 open"), printed)
+        XCTAssertTrue(printed.contains("  w2") && printed.contains("  w3") && !printed.contains("  w1 "), printed)
         XCTAssertGreaterThan(w2.taken, w2.held - 1, "its shards were taken by it")
         let converged = eventually(60) { (try? s.standIn.compareTables("src", "dst").isIdentical) == true }
         XCTAssertTrue(converged, "target differs: \((try? s.standIn.compareTables("src", "dst")).map { "\($0)" } ?? "?")")
