@@ -89,8 +89,6 @@ public final class LeaseCoordinator: Sendable {
         return c
     }
 
-    public func health(now: Double = monotonicSeconds()) -> LeaseHealth { checkpoints.core.withLock { $0.health(now: now) } }
-
     /// This worker's leases, for the status file.
     public func report(now: Double = monotonicSeconds()) -> StatusReport.Leases {
         let c = leaseCounters

@@ -41,8 +41,6 @@ public struct PollSchedule: Sendable {
         refilledAt = now
     }
 
-    public var count: Int { hot.count + idle.count }
-
     /// Puts `shard` back: `idle` when its last poll found nothing.
     public mutating func add(_ shard: String, at dueAt: Double, idle isIdle: Bool) {
         order += 1

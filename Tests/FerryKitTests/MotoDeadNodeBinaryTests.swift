@@ -10,7 +10,6 @@ import XCTest
 final class MotoDeadNodeBinaryTests: TemporaryDirectoryTestCase {
     func testStream_withTheFirstNodeDead_replicates_warnsOnce_andServesMetricsOverHTTP() throws {
         let url = try MotoStreamTests.motoURL()
-        let binary = try MotoKillTests.ferryBinary()
         let table = "stream-dead-bin-\(UUID().uuidString.prefix(6))"
         let key = [KeySchemaElement(attributeName: "pk", keyType: "HASH")]
         let attrs = [AttributeDefinition(attributeName: "pk", attributeType: "S")]
@@ -29,14 +28,7 @@ final class MotoDeadNodeBinaryTests: TemporaryDirectoryTestCase {
             state: {checkpoint: \(dir)/checkpoint.json, status: \(dir)/status.json, dead_letter: \(dir)/dead.jsonl, metrics_listen: "127.0.0.1:\(port)"}
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let log = dir + "/ferry.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["stream", "--config", config]
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = process.standardError
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        try process.run()
+        let process = try MotoKillTests.launch(["stream", "--config", config], log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         for i in 0..<30 { try source.putItem(table: table, item: ["pk": .s("k\(i)"), "v": .n(String(i))]) }
