@@ -85,6 +85,11 @@ private final class TransferState {
     var onBody: ((UnsafeRawBufferPointer) throws -> Void)?
     var callbackError: Error?
     let handle: UnsafeMutableRawPointer
+    /// The thread's ``RequestGate``, asked before the request leaves and
+    /// (at most every 20 ms) while it runs.
+    var gate: (() -> Bool)?
+    var gateCheckedAt = 0.0
+    var withheld = false
 
     init(handle: UnsafeMutableRawPointer) { self.handle = handle }
 }
@@ -110,6 +115,7 @@ private final class EasyHandle: @unchecked Sendable {
         curl_easy_reset(curl)
         let state = TransferState(handle: curl)
         state.onBody = onBody
+        state.gate = RequestGate.current
 
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
@@ -158,12 +164,23 @@ private final class EasyHandle: @unchecked Sendable {
                     _ = ferry_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, context)
                     _ = ferry_curl_setopt_write(curl, CURLOPT_HEADERFUNCTION, headerCallback)
                     _ = ferry_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, context)
+                    if state.gate != nil {
+                        _ = ferry_curl_setopt_prereq(curl, prereqCallback)
+                        _ = ferry_curl_setopt_prereq_data(curl, context)
+                        _ = ferry_curl_setopt_xferinfo(curl, xferinfoCallback)
+                        _ = ferry_curl_setopt_xferinfo_data(curl, context)
+                        _ = ferry_curl_setopt_long(curl, CURLOPT_NOPROGRESS, 0)
+                    }
                     return withExtendedLifetime(state) { curl_easy_perform(curl) }
                 }
             }
         }
 
         if code != CURLE_OK {
+            if state.withheld {
+                throw HTTPError(kind: .withheld, host: host, operation: operation,
+                                detail: "not sent: this worker may no longer write it")
+            }
             if let error = state.callbackError {
                 throw HTTPError(kind: .other, host: host, operation: operation, detail: "\(error)")
             }
@@ -196,6 +213,30 @@ private final class EasyHandle: @unchecked Sendable {
             return .other
         }
     }
+}
+
+/// Right before the request's first byte is sent: 1 aborts it.
+private let prereqCallback: ferry_curl_prereq_cb = { userdata, _, _, _, _ in
+    guard let userdata else { return 0 }
+    let state = Unmanaged<TransferState>.fromOpaque(userdata).takeUnretainedValue()
+    guard let gate = state.gate else { return 0 }
+    state.gateCheckedAt = TargetNodes.monotonicNow()
+    if gate() { return 0 }
+    state.withheld = true
+    return 1
+}
+
+/// While the exchange runs: a non-zero answer aborts it.
+private let xferinfoCallback: ferry_curl_xferinfo_cb = { userdata, _, _, _, _ in
+    guard let userdata else { return 0 }
+    let state = Unmanaged<TransferState>.fromOpaque(userdata).takeUnretainedValue()
+    guard let gate = state.gate else { return 0 }
+    let now = TargetNodes.monotonicNow()
+    guard now - state.gateCheckedAt >= 0.02 else { return 0 }
+    state.gateCheckedAt = now
+    if gate() { return 0 }
+    state.withheld = true
+    return 1
 }
 
 private let writeCallback: ferry_curl_write_cb = { ptr, size, nmemb, userdata in

@@ -59,6 +59,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         case tls              // certificate or handshake failure
         case invalidURL
         case other
+        /// The thread's ``RequestGate`` refused the request before it left,
+        /// or stopped it in flight. Says nothing about the node.
+        case withheld
     }
     public var kind: Kind
     public var host: String

@@ -105,7 +105,7 @@ public final class InstanceMetadataCredentialProvider: CredentialProvider {
             switch error.kind {
             case .connect, .timeout, .connectionReset:
                 return nil
-            case .tls, .invalidURL, .other:
+            case .tls, .invalidURL, .other, .withheld:
                 throw CredentialError(.transport, provider: name, message: "instance metadata unreachable: \(error.detail)")
             }
         }

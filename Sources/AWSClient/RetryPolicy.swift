@@ -134,6 +134,8 @@ public struct RetryClassifier: Sendable, Equatable {
         switch httpErrorKind {
         case .connect, .timeout, .connectionReset, .other: .transient
         case .tls, .invalidURL: .terminal
+        // Sending again would be refused again: the caller decides.
+        case .withheld: .terminal
         }
     }
 

@@ -115,7 +115,7 @@ public final class TargetNodes: Sendable {
     /// response at all, or a server error.
     public static func isNodeFailure(_ error: AWSClientError) -> Bool {
         switch error {
-        case .http: return true
+        case .http(let e): return e.kind != .withheld
         case .service(let e): return e.status >= 500
         default: return false
         }

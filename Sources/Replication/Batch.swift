@@ -52,4 +52,19 @@ public struct Batch: Sendable {
     public mutating func remove(key: ItemKey) {
         retain(keys: Set(writes.map(\.key)).subtracting([key]))
     }
+
+    /// The shards whose writes are in the batch.
+    public var sources: Set<String> { Set(writes.lazy.compactMap { $0.origin?.source }) }
+
+    /// Drops the writes and origins of every shard `admits` refuses (this
+    /// worker lost its lease): they are neither sent nor acknowledged, and
+    /// the shard's next owner applies them from its checkpoint.
+    public mutating func withhold(unless admits: (String) -> Bool) {
+        let refused = Set(origins.lazy.map(\.source)).filter { !admits($0) }
+        guard !refused.isEmpty else { return }
+        origins.removeAll { refused.contains($0.source) }
+        writes.removeAll { $0.origin.map { refused.contains($0.source) } ?? false }
+        slotOfKey = [:]
+        for (i, w) in writes.enumerated() { slotOfKey[w.key] = i }
+    }
 }

@@ -24,24 +24,45 @@ struct BatchSender: Sendable {
 
     let shared: Shared
 
+    /// Whether changes of a shard may still be sent (lease mode).
+    typealias Admission = (String) -> Bool
+
     /// Applies `changes` in order. Throws ``Aborted`` (the pool is giving
-    /// up: shutdown deadline, lost lease) or a request-level terminal error
-    /// (the pool must stop); what was not applied then is not acknowledged.
-    func apply(_ changes: [Change], isAborting: () -> Bool) throws {
+    /// up: shutdown deadline) or a request-level terminal error (the pool
+    /// must stop); what was not applied then is not acknowledged.
+    ///
+    /// With `admits`, every attempt first drops the changes of shards it
+    /// refuses, and sends under a ``RequestGate`` that asks again right
+    /// before the request leaves: a worker paused past its lease sends
+    /// nothing for the shards it lost when it wakes up.
+    func apply(_ changes: [Change], isAborting: () -> Bool, admits: Admission? = nil) throws {
         var batch = Batch(capacity: shared.options.batchSize)
         for change in changes {
             if change.kind == .update {
-                try send(&batch, isAborting)
-                try applyUpdate(change, isAborting)
+                try send(&batch, isAborting, admits)
+                try applyUpdate(change, isAborting, admits)
                 continue
             }
             if !batch.add(change) {
-                try send(&batch, isAborting)
+                try send(&batch, isAborting, admits)
                 _ = batch.add(change)
             }
-            if batch.isFull { try send(&batch, isAborting) }
+            if batch.isFull { try send(&batch, isAborting, admits) }
         }
-        try send(&batch, isAborting)
+        try send(&batch, isAborting, admits)
+    }
+
+    /// Runs one attempt under a gate on `sources`, when there is an admission.
+    private func gated<T>(_ sources: @autoclosure () -> Set<String>, _ admits: Admission?,
+                          _ attempt: () throws(AWSClientError) -> T) throws(AWSClientError) -> T {
+        guard let admits else { return try attempt() }
+        let sources = sources()
+        return try RequestGate.guarding({ sources.allSatisfy(admits) }, attempt)
+    }
+
+    private static func isWithheld(_ error: AWSClientError) -> Bool {
+        if case .http(let e) = error { return e.kind == .withheld }
+        return false
     }
 
     struct Aborted: Error {}
@@ -49,13 +70,17 @@ struct BatchSender: Sendable {
     /// Applies `batch` until every write is acknowledged or dead-lettered,
     /// then reports its origins. Throws `Aborted` (shutdown deadline) or a
     /// request-level terminal error (the pool must stop).
-    private func send(_ batch: inout Batch, _ isAborting: () -> Bool) throws {
+    private func send(_ batch: inout Batch, _ isAborting: () -> Bool, _ admits: Admission?) throws {
         guard !batch.isEmpty else { return }
         var attempt = 0
-        while !batch.isEmpty {
+        while true {
             if isAborting() { throw Aborted() }
+            if let admits { batch.withhold(unless: admits) }
+            if batch.isEmpty { break }
             let writes = batch.writes.map(Self.writeRequest)
-            switch Result(catching: { () throws(AWSClientError) in try shared.target.batchWrite(writes) }) {
+            switch Result(catching: { () throws(AWSClientError) in
+                try gated(batch.sources, admits) { () throws(AWSClientError) in try shared.target.batchWrite(writes) }
+            }) {
             case .success(let unprocessed):
                 shared.counters.add { $0.batches += 1 }
                 if unprocessed.isEmpty {
@@ -74,6 +99,8 @@ struct BatchSender: Sendable {
                 shared.counters.add { $0.throttles += 1 }
                 try pause(attempt: attempt, .throttling, isAborting)
                 attempt += 1
+            case .failure(let error) where Self.isWithheld(error):
+                continue  // the next turn drops the refused shards' writes
             case .failure(let error):
                 switch error.retryClass {
                 case .throttling, .transient:
@@ -84,7 +111,7 @@ struct BatchSender: Sendable {
                     attempt += 1
                 case .terminal:
                     guard Self.isItemLevel(error) else { throw error }
-                    try isolate(&batch, isAborting)
+                    try isolate(&batch, isAborting, admits)
                 }
             }
         }
@@ -94,12 +121,20 @@ struct BatchSender: Sendable {
 
     /// A batch the target refused as invalid: send its writes one by one, so
     /// only the bad ones go to the dead-letter file.
-    private func isolate(_ batch: inout Batch, _ isAborting: () -> Bool) throws {
+    private func isolate(_ batch: inout Batch, _ isAborting: () -> Bool, _ admits: Admission?) throws {
         for write in batch.writes {
             var attempt = 0
             retry: while true {
                 if isAborting() { throw Aborted() }
-                switch Result(catching: { () throws(AWSClientError) in try shared.target.batchWrite([Self.writeRequest(write)]) }) {
+                let source = write.origin?.source
+                if let admits, let source, !admits(source) { break retry }
+                switch Result(catching: { () throws(AWSClientError) in
+                    try gated(source.map { [$0] } ?? [], admits) { () throws(AWSClientError) in
+                        try shared.target.batchWrite([Self.writeRequest(write)])
+                    }
+                }) {
+                case .failure(let error) where Self.isWithheld(error):
+                    continue retry
                 case .success(let left):
                     if left.isEmpty { count([write]); break retry }
                     try pause(attempt: attempt, .throttling, isAborting)
@@ -115,13 +150,23 @@ struct BatchSender: Sendable {
             }
         }
         batch.retain(keys: [])
+        // What was skipped for a lost lease is not acknowledged.
+        if let admits { batch.withhold(unless: admits) }
     }
 
-    private func applyUpdate(_ change: Change, _ isAborting: () -> Bool) throws {
+    private func applyUpdate(_ change: Change, _ isAborting: () -> Bool, _ admits: Admission?) throws {
         var attempt = 0
+        let source = change.origin?.source
         retry: while true {
             if isAborting() { throw Aborted() }
-            switch Result(catching: { () throws(AWSClientError) in try shared.target.update(body: change.payload) }) {
+            if let admits, let source, !admits(source) { return }  // not applied, not acknowledged
+            switch Result(catching: { () throws(AWSClientError) in
+                try gated(source.map { [$0] } ?? [], admits) { () throws(AWSClientError) in
+                    try shared.target.update(body: change.payload)
+                }
+            }) {
+            case .failure(let error) where Self.isWithheld(error):
+                continue retry
             case .success:
                 shared.counters.add { $0.updated += 1 }
                 break retry

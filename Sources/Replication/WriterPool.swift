@@ -176,7 +176,8 @@ public final class WriterPool: @unchecked Sendable {
 
             var fatal: AWSClientError?
             var aborted = false
-            if let decide = admission.withLock({ $0 }) {
+            let decide = admission.withLock({ $0 })
+            if let decide {
                 var verdicts: [String: Bool] = [:]
                 changes.removeAll { change in
                     guard let source = change.origin?.source else { return false }
@@ -187,7 +188,7 @@ public final class WriterPool: @unchecked Sendable {
                 }
             }
             do {
-                try sender.apply(changes, isAborting: { aborting.load(ordering: .relaxed) })
+                try sender.apply(changes, isAborting: { aborting.load(ordering: .relaxed) }, admits: decide)
             } catch let error as AWSClientError {
                 fatal = error
             } catch {

@@ -41,6 +41,33 @@ final class CurlHTTPClientTests: XCTestCase {
         XCTAssertEqual(try client.send(HTTPRequest(method: "DELETE", url: server.baseURL + "/t"), operation: "Del").bodyText, "DELETE")
     }
 
+    func testRequestGate_refusingBeforeTheSend_sendsNothing_andStopsARequestInFlight() throws {
+        let server = try LoopbackServer { request in
+            request.path == "/slow" ? .delay(3, then: .ok) : .respond(status: 200, headers: [], body: Array("ok".utf8))
+        }
+        defer { server.stop() }
+        let client = CurlHTTPClient()
+        let post = HTTPRequest(method: "POST", url: server.baseURL + "/fast", body: Array("{}".utf8))
+        // An open gate changes nothing.
+        XCTAssertEqual(try RequestGate.guarding({ true }) { () throws(HTTPError) in try client.send(post, operation: "BatchWriteItem") }.bodyText, "ok")
+        XCTAssertEqual(server.requestCount, 1)
+        // A closed one: the request never leaves, and the node is not to blame.
+        XCTAssertThrowsError(try RequestGate.guarding({ false }) { () throws(HTTPError) in try client.send(post, operation: "BatchWriteItem") }) { error in
+            XCTAssertEqual((error as? HTTPError)?.kind, .withheld)
+            XCTAssertFalse(TargetNodes.isNodeFailure(.http(error as! HTTPError)))
+        }
+        XCTAssertEqual(server.requestCount, 1, "nothing reached the server")
+        // A gate that closes while the answer is awaited stops the exchange.
+        let closesAt = TargetNodes.monotonicNow() + 0.3
+        let started = TargetNodes.monotonicNow()
+        XCTAssertThrowsError(try RequestGate.guarding({ TargetNodes.monotonicNow() < closesAt }) { () throws(HTTPError) in
+            try client.send(HTTPRequest(method: "POST", url: server.baseURL + "/slow", body: Array("{}".utf8)), operation: "BatchWriteItem")
+        }) { error in XCTAssertEqual((error as? HTTPError)?.kind, .withheld) }
+        XCTAssertLessThan(TargetNodes.monotonicNow() - started, 2, "not held until the 3 s answer")
+        // Outside the gate, requests go as before.
+        XCTAssertEqual(try client.send(post, operation: "BatchWriteItem").bodyText, "ok")
+    }
+
     func testRefusedConnection_saysHostAndOperation() throws {
         // Bind a server to learn a free port, then stop it so nothing listens there.
         let server = try LoopbackServer { _ in .ok }

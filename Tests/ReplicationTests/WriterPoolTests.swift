@@ -152,6 +152,39 @@ final class WriterPoolTests: XCTestCase {
         XCTAssertTrue(target.state.withLock { $0.items.keys.contains("b7") })
     }
 
+    func testAdmission_lostWhileABatchIsRetried_theRetrySendsOnlyTheShardsStillHeld() {
+        let allowed = Mutex<Set<String>>(["a", "b"])
+        let sent = Mutex<[[String]]>([])
+        // The first attempt is not processed at all; the lease on a runs out during its backoff.
+        let target = FakeTarget { call, writes in
+            sent.withLock { $0.append(writes.map(FakeTarget.pk)) }
+            guard call == 1 else { return nil }
+            _ = allowed.withLock { $0.remove("a") }
+            return .success(writes)
+        }
+        let acked = Mutex<[String]>([])
+        var options = WriterPoolOptions()
+        options.lanes = 1
+        options.writers = 1
+        options.backoff = Backoff(transientBase: 0.001, throttlingBase: 0.001, cap: 0.01)
+        let pool = WriterPool(options: options, target: target, keySchema: schema, counters: ReplicationCounters(),
+                              deadLetters: nil, onApplied: { origins in acked.withLock { $0 += origins.map(\.source) } })
+        pool.admit { source in allowed.withLock { $0.contains(source) } }
+        pool.submit(contentsOf: (0..<3).flatMap { n in ["a", "b"].map { source in
+            var w = DynamoJSONWriter()
+            w.writeItem(["pk": .s("\(source)\(n)"), "v": .n("1")])
+            return Change(kind: .put, key: try! schema.key(of: ["pk": .s("\(source)\(n)")]), payload: w.bytes,
+                          origin: .init(source: source, sequence: SequenceNumber(String(n + 1))!, ticket: n))
+        } })
+        XCTAssertTrue(pool.drain(deadline: .now() + 5))
+        let attempts = sent.withLock { $0 }
+        XCTAssertEqual(attempts.count, 2, "\(attempts)")
+        XCTAssertEqual(attempts.first.map { Set($0) }, ["a0", "a1", "a2", "b0", "b1", "b2"])
+        XCTAssertEqual(attempts.last.map { Set($0) }, ["b0", "b1", "b2"], "the retry leaves a out")
+        XCTAssertEqual(acked.withLock { $0 }.sorted(), ["b", "b", "b"], "a's changes are not acknowledged")
+        XCTAssertEqual(Set(target.state.withLock { $0.items.keys }), ["b0", "b1", "b2"])
+    }
+
     private func waitUntil(_ condition: () -> Bool) -> Bool {
         for _ in 0..<200 { if condition() { return true }; usleep(5_000) }
         return condition()
