@@ -44,11 +44,14 @@ public final class TargetNodes: Sendable {
     private let now: @Sendable () -> Double
     private let wallClock: @Sendable () -> Date
     private let logger: Logger
+    /// "target", or "source" for Alternator read in reverse: named in logs.
+    public let role: String
 
     /// - Parameters:
     ///   - clients: one single-node client per node, each with its own connections.
     ///   - setAsideSeconds: how long a failed node gets no requests (while another is up).
-    public init(clients: [AWSJSONClient], setAsideSeconds: Double = 10, logger: Logger = Logger(label: "ferry.target"),
+    public init(clients: [AWSJSONClient], role: String = "target", setAsideSeconds: Double = 10,
+                logger: Logger = Logger(label: "ferry.target"),
                 now: @escaping @Sendable () -> Double = TargetNodes.monotonicNow,
                 wallClock: @escaping @Sendable () -> Date = { Date() }) {
         precondition(!clients.isEmpty, "a target needs at least one node")
@@ -58,12 +61,17 @@ public final class TargetNodes: Sendable {
         self.now = now
         self.wallClock = wallClock
         self.logger = logger
+        self.role = role
     }
 
     /// A DynamoDB client whose every call goes through these nodes.
-    public var client: DynamoDBClient {
+    public var client: DynamoDBClient { DynamoDBClient(json: json) }
+
+    /// A client of the nodes' protocol (DynamoDB or DynamoDB Streams, as
+    /// the nodes' own clients speak) whose every call goes through them.
+    public var json: AWSJSONClient {
         let first = nodes.withLock { $0.list[0].client }
-        return DynamoDBClient(json: AWSJSONClient(routedBy: self, like: first))
+        return AWSJSONClient(routedBy: self, like: first)
     }
 
     public var urls: [String] { nodes.withLock { $0.list.map(\.client.endpoint.url) } }
@@ -108,7 +116,7 @@ public final class TargetNodes: Sendable {
             }
         }
         // `pick` returns a node whenever none was tried, so this is set.
-        throw lastFailure ?? .http(HTTPError(kind: .other, host: "target", operation: operation, detail: "no target node"))
+        throw lastFailure ?? .http(HTTPError(kind: .other, host: role, operation: operation, detail: "no \(role) node"))
     }
 
     /// A failure that says the node, not the request, is the problem: no
@@ -148,7 +156,7 @@ public final class TargetNodes: Sendable {
             return (s.list[i].state, downSince)
         }
         if let (state, downSince) = returned {
-            logger.notice("target node returned", metadata: [
+            logger.notice("\(role) node returned", metadata: [
                 "node": "\(state.url)", "down_seconds": "\(Int(date.timeIntervalSince(downSince).rounded()))",
             ])
         }
@@ -168,7 +176,7 @@ public final class TargetNodes: Sendable {
             return s.list[i].state
         }
         if let state = wentDown {
-            logger.warning("target node set aside: its requests go to the other nodes", metadata: [
+            logger.warning("\(role) node set aside: its requests go to the other nodes", metadata: [
                 "node": "\(state.url)", "seconds": "\(Int(setAsideSeconds.rounded(.up)))", "error": "\(error)",
             ])
         }

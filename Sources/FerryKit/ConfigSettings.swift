@@ -29,6 +29,11 @@ enum ConfigSettings {
         text("source.secret_access_key", secret: true) { $0.source.credentials.secretAccessKey = $1 },
         text("source.session_token", secret: true) { $0.source.credentials.sessionToken = $1 },
         text("source.profile") { $0.source.profile = $1 },
+        ConfigSetting(path: "source.endpoints", secret: false) { config, value throws(ConfigValueError) in
+            let list = value.split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
+            for endpoint in list { try checkURL(endpoint) }
+            config.source.endpoints = list
+        },
 
         ConfigSetting(path: "target.endpoints", secret: false) { config, value throws(ConfigValueError) in
             let list = value.split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }

@@ -21,6 +21,13 @@ public struct FerryConfig: Sendable, Equatable {
         /// Explicit keys; otherwise the AWS credential chain.
         public var credentials = KeyPair()
         public var profile: String?
+        /// Alternator as the source (reverse replication after a cut-over):
+        /// its nodes, for the Streams API and reads, set aside and brought
+        /// back as the target's are. Empty: DynamoDB.
+        public var endpoints: [String] = []
+
+        /// The source is Alternator (``endpoints`` given), not DynamoDB.
+        public var isAlternator: Bool { !endpoints.isEmpty }
     }
 
     public struct Target: Sendable, Equatable {

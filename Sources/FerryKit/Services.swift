@@ -23,6 +23,9 @@ public struct Services: Sendable {
     /// The target's nodes, shared by every command's calls to the target,
     /// so one node's failure is seen (and set aside) once, for all.
     public let targetNodes: TargetNodes
+    /// Alternator as the source (``FerryConfig/Source/endpoints``): its
+    /// nodes for DynamoDB calls; nil for DynamoDB.
+    public let sourceNodes: TargetNodes?
     public let retryCounters: RetryCounters
 
     public init(config: FerryConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -36,7 +39,7 @@ public struct Services: Sendable {
         overrides[.s3] = config.source.s3Endpoint
         let resolver: EndpointResolver
         do {
-            resolver = try EndpointResolver(region: config.source.region, endpoints: overrides, environment: environment,
+            resolver = try EndpointResolver(region: config.source.region ?? (config.source.isAlternator ? "us-east-1" : nil), endpoints: overrides, environment: environment,
                                             profileRegion: shared?.region)
         } catch {
             throw SetupError("source: \(error)")
@@ -54,23 +57,34 @@ public struct Services: Sendable {
                                             metadataTransport: metadata, profile: config.source.profile)
         let credentials = RefreshingCredentialProvider(chain)
         let retry = RetryPolicy(onEvent: counters.record)
-        source = DynamoDBClient(endpoint: try resolver.endpoint(for: .dynamodb), credentials: credentials,
-                                transport: CurlHTTPClient(options: http), retry: retry)
-        streams = DynamoDBStreamsClient(endpoint: try resolver.endpoint(for: .dynamodbStreams), credentials: credentials,
-                                        transport: CurlHTTPClient(options: http), retry: retry)
+        if config.source.isAlternator {
+            // Reverse replication: Alternator's nodes serve DynamoDB and
+            // Streams calls alike; each protocol goes round robin over them.
+            let alternatorCredentials = Self.alternatorCredentials(config.source.credentials, side: "source")
+            let region = config.source.region ?? "us-east-1"
+            func nodes(_ service: AWSService, _ prefix: String) -> TargetNodes {
+                TargetNodes(clients: config.source.endpoints.map { url in
+                    AWSJSONClient(endpoint: Endpoint(url: url, region: region, service: service, isCustom: true),
+                                  targetPrefix: prefix, credentials: alternatorCredentials,
+                                  transport: CurlHTTPClient(options: http), retry: retry)
+                }, role: "source", logger: Logger(label: "ferry.source"))
+            }
+            sourceNodes = nodes(.dynamodb, DynamoDBClient.targetPrefix)
+            source = sourceNodes!.client
+            streams = DynamoDBStreamsClient(json: nodes(.dynamodbStreams, DynamoDBStreamsClient.targetPrefix).json)
+        } else {
+            sourceNodes = nil
+            source = DynamoDBClient(endpoint: try resolver.endpoint(for: .dynamodb), credentials: credentials,
+                                    transport: CurlHTTPClient(options: http), retry: retry)
+            streams = DynamoDBStreamsClient(endpoint: try resolver.endpoint(for: .dynamodbStreams), credentials: credentials,
+                                            transport: CurlHTTPClient(options: http), retry: retry)
+        }
         s3 = S3Client(endpoint: try resolver.endpoint(for: .s3), credentials: credentials,
                       transport: CurlHTTPClient(options: http), retry: retry)
 
         // Alternator: its own keys when given; without authorization any
         // keys work, so fall back to a fixed pair rather than the AWS chain.
-        let targetCredentials: StaticCredentialProvider
-        if let keyId = config.target.credentials.accessKeyId {
-            let secret: String = config.target.credentials.secretAccessKey ?? ""
-            targetCredentials = StaticCredentialProvider(accessKeyId: keyId, secretAccessKey: secret, name: "target")
-        } else {
-            targetCredentials = StaticCredentialProvider(accessKeyId: "ferry", secretAccessKey: "alternator-without-authorization",
-                                                         name: "target-anonymous")
-        }
+        let targetCredentials = Self.alternatorCredentials(config.target.credentials, side: "target")
         var targetHTTP = HTTPClientOptions(caBundlePath: config.target.caBundle)
         targetHTTP.userAgent = config.userAgent
         // With leases a write must end (or be abandoned) within a sixth of
@@ -82,6 +96,16 @@ public struct Services: Sendable {
                            retry: RetryPolicy(onEvent: counters.record))
         }
         targetNodes = TargetNodes(clients: targetClients.map(\.json))
+    }
+
+    /// Alternator's keys when given; without authorization any keys work,
+    /// so a fixed pair rather than the AWS chain.
+    static func alternatorCredentials(_ pair: FerryConfig.KeyPair, side: String) -> StaticCredentialProvider {
+        if let keyId = pair.accessKeyId {
+            return StaticCredentialProvider(accessKeyId: keyId, secretAccessKey: pair.secretAccessKey ?? "", name: side)
+        }
+        return StaticCredentialProvider(accessKeyId: "ferry", secretAccessKey: "alternator-without-authorization",
+                                        name: "\(side)-anonymous")
     }
 
     /// The target: every call goes round robin over its nodes, moving on

@@ -32,6 +32,15 @@ public struct StreamRunner: Sendable {
     /// Builds the replicator (checks the setup on the way). The caller
     /// runs it and connects signals to ``StreamReplicator/stop()``.
     public func prepare() throws -> (StreamReplicator, AlternatorTarget, WriterPoolOptions) {
+        if let record = try CutoverRecord.read(forCheckpoint: config.state.checkpoint) {
+            throw SetupError("""
+                the cut-over to Alternator was made at \(record.at) (ferry cutover): changes now flow back from Alternator \
+                (`ferry stream` with the reverse configuration, checkpoint \(record.reverseCheckpoint)). Streaming forward \
+                again would copy DynamoDB's changes over the application's newer writes in Alternator. To go forward again \
+                after switching the application back to DynamoDB, stop the reverse daemon and remove \
+                \(CutoverRecord.path(forCheckpoint: config.state.checkpoint))
+                """)
+        }
         let arn = try services.streamArn()
         let description = try services.streams.describeStream(arn: arn, limit: 1)
         guard let viewType = description.streamViewType else {
@@ -71,6 +80,10 @@ public struct StreamRunner: Sendable {
         options.statusPath = nil
         options.version = FerryBuild.version
 
+        if config.source.isAlternator {
+            options.notBefore = try reverseStart(streamArn: arn)
+            options.startPosition = .trimHorizon
+        }
         var checkpoints: any CheckpointStore = FileCheckpointStore(path: config.state.checkpoint)
         var coordinator: LeaseCoordinator?
         if config.coordination.mode == .lease {
@@ -157,6 +170,33 @@ extension StreamRunner {
             report.leases = leases.current?.report()
             return report
         }
+    }
+
+    /// Reverse replication (Alternator as the source) begins where `ferry
+    /// cutover` said: records created before its time are never applied,
+    /// on any shard. Without a recorded cut-over it does not start, since
+    /// reading Alternator's stream from its start would send every forward
+    /// write back to DynamoDB.
+    func reverseStart(streamArn: String) throws -> Double {
+        guard config.coordination.mode == .file else {
+            throw SetupError("reading Alternator's stream (source.endpoints) runs with coordination.mode: file")
+        }
+        let saved: Checkpoint?
+        do {
+            saved = try FileCheckpointStore(path: config.state.checkpoint).load(for: streamArn)
+        } catch {
+            throw SetupError("\(error). If the Alternator table's stream was enabled anew after the cut-over, run ferry cutover again with --force")
+        }
+        guard let cutover = saved?.cutover else {
+            throw SetupError("""
+                no cut-over is recorded in \(config.state.checkpoint): run `ferry cutover --config <forward config> \
+                --reverse-config <this config>` first. It records where the way back begins, so that no change the \
+                forward daemon wrote to Alternator is sent back to DynamoDB
+                """)
+        }
+        logger.notice("replicating back from the cut-over: records created before it are skipped",
+                      metadata: ["not_before": "\(cutover.notBefore)", "cutover_at": "\(cutover.at)"])
+        return cutover.notBefore.timeIntervalSince1970
     }
 
     /// The lease table and its coordinator (`coordination.mode: lease`).

@@ -16,10 +16,35 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         }
     }
 
+    /// Where reverse replication begins, as `ferry cutover` recorded it.
+    ///
+    /// One time for the whole stream, not a position per shard: records
+    /// created before ``notBefore`` are never applied, whichever shard they
+    /// are on, shards that appear later included, and however a shard is
+    /// started or its iterator renewed (TRIM_HORIZON included). So it cannot
+    /// fall back to replaying the forward daemon's writes.
+    public struct Cutover: Sendable, Codable, Equatable {
+        /// Records whose ApproximateCreationDateTime is earlier are skipped.
+        /// A whole second: Alternator and DynamoDB round creation times
+        /// down to the second, so a record written at or after this second
+        /// is never mistaken for an earlier one.
+        public var notBefore: Date
+        /// When `ferry cutover` ran.
+        public var at: Date
+        /// The stream the forward daemon read (DynamoDB's).
+        public var forwardStream: String?
+        public init(notBefore: Date, at: Date, forwardStream: String?) {
+            self.notBefore = notBefore
+            self.at = at
+            self.forwardStream = forwardStream
+        }
+    }
+
     public var version: Int
     public var streamArn: String?
     public var shards: [String: ShardProgress]
     public var updatedAt: Date?
+    public var cutover: Cutover?
 
     public init(streamArn: String?, shards: [String: ShardProgress] = [:]) {
         self.version = Self.currentVersion

@@ -36,6 +36,12 @@ public struct ReplicationCore: Sendable {
         /// worker holds its lease (``own(_:from:now:)``), never just because
         /// its parent drained here; the lease core decides who reads what.
         public var leased = false
+        /// Reverse replication after a cut-over: records created before
+        /// this time (ApproximateCreationDateTime, epoch seconds) are the
+        /// forward daemon's own writes and are never applied. Set, it
+        /// holds for every shard, however the shard is started or its
+        /// iterator renewed; a record without a creation time stops the run.
+        public var notBefore: Double?
 
         public init(streamArn: String) { self.streamArn = streamArn }
     }
@@ -61,6 +67,8 @@ public struct ReplicationCore: Sendable {
     /// and actions (children to start, warnings).
     public struct PageResult: Sendable {
         public var accepted: [(index: Int, origin: Change.Origin)] = []
+        /// New records from before ``Options/notBefore``: acknowledged, not applied.
+        public var beforeCutover: [Change.Origin] = []
         public var replays = 0
         public var outOfOrder = 0
         public var actions: [Action] = []
@@ -288,7 +296,22 @@ public struct ReplicationCore: Sendable {
                 result.outOfOrder += 1
                 result.actions.append(.outOfOrder(shard: shard, previous: previous, sequence: record.sequence))
             }
-            result.accepted.append((index, Change.Origin(source: shard, sequence: record.sequence, ticket: ticket)))
+            let origin = Change.Origin(source: shard, sequence: record.sequence, ticket: ticket)
+            if let notBefore = options.notBefore {
+                guard let created = record.createdAt else {
+                    shards[shard] = state
+                    result.accepted = []
+                    result.beforeCutover = []
+                    result.actions = failed("shard \(shard): record \(record.sequence.digits) has no ApproximateCreationDateTime, "
+                        + "so Ferry cannot tell whether it was written before the cut-over; nothing of this page was applied")
+                    return result
+                }
+                if created < notBefore {
+                    result.beforeCutover.append(origin)
+                    continue
+                }
+            }
+            result.accepted.append((index, origin))
         }
         state.caughtUp = records.isEmpty || ended
         state.readOnce = true

@@ -18,6 +18,9 @@ public final class ReplicationCounters: Sendable {
         public var deleted = 0
         public var updated = 0
         public var skippedTTL = 0
+        /// Records written before the cut-over (reverse replication): the
+        /// forward daemon's own writes, never sent back.
+        public var beforeCutover = 0
         public var deadLettered = 0
         public var retries = 0
         public var throttles = 0
@@ -32,7 +35,7 @@ public final class ReplicationCounters: Sendable {
             removed = try field(.removed); outOfOrder = try field(.outOfOrder); put = try field(.put)
             deleted = try field(.deleted); updated = try field(.updated); skippedTTL = try field(.skippedTTL)
             deadLettered = try field(.deadLettered); retries = try field(.retries); throttles = try field(.throttles)
-            batches = try field(.batches)
+            batches = try field(.batches); beforeCutover = try field(.beforeCutover)
         }
     }
 

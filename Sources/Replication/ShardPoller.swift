@@ -186,7 +186,7 @@ extension StreamReplicator {
         var inserted = 0, modified = 0, removed = 0
         var changes: [Change] = []
         changes.reserveCapacity(result.accepted.count)
-        var done: [Change.Origin] = []
+        var done: [Change.Origin] = result.beforeCutover
         for (index, origin) in result.accepted {
             let record = page.records[index]
             switch record.eventName {
@@ -201,6 +201,7 @@ extension StreamReplicator {
             $0.read += page.records.count
             $0.inserted += inserted; $0.modified += modified; $0.removed += removed
             $0.outOfOrder += result.outOfOrder
+            $0.beforeCutover += result.beforeCutover.count
         }
         pool.submit(contentsOf: changes)
         if !done.isEmpty { applied(done) }

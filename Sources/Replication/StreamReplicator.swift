@@ -39,6 +39,9 @@ public struct StreamReplicatorOptions: Sendable {
     /// Several workers share the stream through a lease table: shards are
     /// read only when ``StreamReplicator/own(_:from:)`` says so.
     public var leased = false
+    /// Reverse replication: records created before this time (epoch
+    /// seconds) are not applied (``Checkpoint/Cutover``).
+    public var notBefore: Double?
     public var sourceTable: String?
     public var statusPath: String?
     public var version = "dev"
@@ -57,6 +60,7 @@ public struct StreamReplicatorOptions: Sendable {
         o.checkpointInterval = checkpointInterval
         o.stallSeconds = stallSeconds
         o.leased = leased
+        o.notBefore = notBefore
         return o
     }
 }

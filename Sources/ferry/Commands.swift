@@ -205,3 +205,72 @@ struct HealthCommand: ParsableCommand {
         if !verdict.healthy { throw ExitCode(1) }
     }
 }
+
+struct CutoverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cutover",
+        abstract: "Switch from DynamoDB to Alternator, keeping a way back.",
+        discussion: """
+            Run it once the application has stopped writing to DynamoDB and while the forward \
+            daemon still runs. It refuses unless the forward daemon has no gap, every shard is \
+            caught up and no new record arrives for --quiet-seconds, and a verification (sampled, \
+            or --full) finds no difference. It then checks that the Alternator table has a stream \
+            (--enable-stream turns it on), records where reverse replication begins in the reverse \
+            checkpoint (only changes made after the cut-over ever flow back), records the cut-over in \
+            the forward state (the forward daemon will not start again), and prints the next steps.
+            """)
+    @OptionGroup var options: ConfigOptions
+    @Option(help: ArgumentHelp("The reverse configuration: Alternator (source.endpoints) to DynamoDB.", valueName: "path"))
+    var reverseConfig: String
+    @Option(help: "Seconds without a new stream record that show the application no longer writes to DynamoDB.")
+    var quietSeconds = 30
+    @Option(help: "Items compared by the sampled verification.")
+    var sample = 1000
+    @Flag(help: "Compare every item instead of a sample.")
+    var full = false
+    @Flag(help: "Enable the Alternator table's stream when it has none.")
+    var enableStream = false
+    @Flag(help: "Record a new cut-over even though the reverse checkpoint exists.")
+    var force = false
+    @Option(help: ArgumentHelp("A forward worker's status file (repeatable; default: the forward state.status).", valueName: "path"))
+    var status: [String] = []
+
+    func run() throws {
+        guard quietSeconds >= 2 else { throw ValidationError("--quiet-seconds must be at least 2") }
+        let (forward, forwardServices, logger) = try options.prepare("cutover", [.source, .target])
+        var reverseOptions = ConfigOptions()
+        reverseOptions.config = reverseConfig
+        let reverse = try reverseOptions.load([.stream])
+        let reverseServices: Services
+        do {
+            reverseServices = try Services(config: reverse)
+        } catch {
+            FileHandleStderr.write("ferry cutover: reverse configuration: \(error)\n")
+            throw ExitCode(2)
+        }
+        var runOptions = CutoverRunner.Options()
+        runOptions.quietSeconds = quietSeconds
+        runOptions.sample = full ? nil : sample
+        runOptions.enableStream = enableStream
+        runOptions.force = force
+        runOptions.statusFiles = status
+        let runner = CutoverRunner(forward: forward, forwardServices: forwardServices, reverse: reverse,
+                                   reverseServices: reverseServices, options: runOptions, logger: logger)
+        do {
+            let record = try runner.run()
+            print("""
+                cut-over recorded: changes made in Alternator from \(record.notBefore) on will flow back to DynamoDB.
+                Next:
+                  1. switch the application to Alternator;
+                  2. stop the forward daemon (systemctl stop ferry, or SIGTERM);
+                  3. start the way back: ferry stream --config \(reverseConfig)
+                """)
+        } catch let refusal as CutoverRunner.Refusal {
+            FileHandleStderr.write("ferry cutover: refused: \(refusal)\n")
+            throw ExitCode(1)
+        } catch {
+            FileHandleStderr.write("ferry cutover: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}

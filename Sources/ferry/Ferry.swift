@@ -18,12 +18,13 @@ struct Ferry: ParsableCommand {
             A migration with Ferry: create the target table (create-table), copy the \
             history from an S3 export or a parallel Scan (backfill), apply every later \
             change from the table's DynamoDB Stream (stream), compare both sides \
-            (verify), then cut over. `ferry run` does the first three as one daemon.
+            (verify), then switch with a way back (cutover, then stream in reverse). `ferry run` \
+            does the first three as one daemon.
             """,
         version: FerryVersion.string,
         subcommands: [
             RunCommand.self, CreateTableCommand.self, BackfillCommand.self, StreamCommand.self,
-            VerifyCommand.self, StatusCommand.self, HealthCommand.self,
+            VerifyCommand.self, CutoverCommand.self, StatusCommand.self, HealthCommand.self,
         ])
 }
 

@@ -31,6 +31,47 @@ final class ReplicationCoreTests: XCTestCase {
         XCTAssertEqual(polls(actions), ["a": .trimHorizon, "c": .trimHorizon], "b waits for its parent")
     }
 
+    func testCutover_recordsCreatedBeforeIt_areAcknowledgedNotApplied_onEveryShard_andTheCheckpointPassesThem() {
+        var c = core { $0.notBefore = 1000 }
+        _ = c.start(now: 1000)
+        // A shard known at the cut-over, and one that appears later: both start at the
+        // trim horizon, and the cut-off applies to both.
+        _ = c.discovered([ShardDescriptor(id: "a")], complete: true, now: 1000)
+        let records: [ReplicationCore.RecordRef] = [
+            .init(sequence: seq(10), eventID: "e10", createdAt: 998),
+            .init(sequence: seq(20), eventID: "e20", createdAt: 999.9),
+            .init(sequence: seq(30), eventID: "e30", createdAt: 1000),
+            .init(sequence: seq(40), eventID: "e40", createdAt: 1003),
+        ]
+        let page = c.pageRead(shard: "a", records: records, ended: false, now: 1001)
+        XCTAssertEqual(page.beforeCutover.map(\.sequence), [seq(10), seq(20)])
+        XCTAssertEqual(page.accepted.map(\.index), [2, 3], "from the cut-over's second on")
+        c.applied(page.beforeCutover + page.accepted.map(\.origin), now: 1002)
+        let saved = c.tick(now: 1010, queued: 0, requestsCompleted: 0).compactMap { action -> CheckpointDelta? in
+            if case .saveCheckpoint(let delta) = action { return delta }
+            return nil
+        }
+        XCTAssertEqual(saved.last?.changed["a"]?.sequence, seq(40))
+
+        let later = c.discovered([ShardDescriptor(id: "a"), ShardDescriptor(id: "n")], complete: true, now: 1011)
+        XCTAssertEqual(polls(later), ["n": .trimHorizon])
+        let old = c.pageRead(shard: "n", records: [.init(sequence: seq(5), eventID: "n5", createdAt: 950)], ended: false, now: 1012)
+        XCTAssertEqual(old.accepted.count, 0)
+        XCTAssertEqual(old.beforeCutover.count, 1)
+    }
+
+    func testCutover_aRecordWithoutACreationTime_stopsTheRunAndNothingOfItsPageIsApplied() {
+        var c = core { $0.notBefore = 1000 }
+        _ = c.start(now: 1000)
+        _ = c.discovered([ShardDescriptor(id: "a")], complete: true, now: 1000)
+        let page = c.pageRead(shard: "a", records: [.init(sequence: seq(10), eventID: "e10", createdAt: 1005),
+                                                    .init(sequence: seq(20), eventID: "e20", createdAt: nil)],
+                              ended: false, now: 1001)
+        XCTAssertTrue(page.accepted.isEmpty)
+        XCTAssertTrue(page.actions.contains { if case .finish(.failed(let why)) = $0 { return why.contains("ApproximateCreationDateTime") }; return false },
+                      "\(page.actions)")
+    }
+
     func testDrainedParent_startsItsKnownChildren_withoutAListing_onlyAfterItsPageIsHandedOut() {
         var c = core()
         _ = c.start(now: 1000)

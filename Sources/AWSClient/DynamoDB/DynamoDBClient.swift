@@ -24,12 +24,14 @@ public struct ScanPage: Sendable {
 /// DynamoDB itself, Alternator and moto.
 public struct DynamoDBClient: Sendable {
     public let json: AWSJSONClient
+    /// The `X-Amz-Target` prefix of this protocol's operations.
+    public static let targetPrefix = "DynamoDB_20120810"
 
     public init(json: AWSJSONClient) { self.json = json }
 
     public init(endpoint: Endpoint, credentials: any CredentialProvider, transport: any HTTPTransport,
                 retry: RetryPolicy = RetryPolicy()) {
-        json = AWSJSONClient(endpoint: endpoint, targetPrefix: "DynamoDB_20120810", credentials: credentials,
+        json = AWSJSONClient(endpoint: endpoint, targetPrefix: Self.targetPrefix, credentials: credentials,
                              transport: transport, retry: retry)
     }
 

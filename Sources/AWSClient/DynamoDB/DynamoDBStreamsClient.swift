@@ -83,12 +83,14 @@ public struct RecordsPage: Sendable {
 /// Typed DynamoDB Streams operations.
 public struct DynamoDBStreamsClient: Sendable {
     public let json: AWSJSONClient
+    /// The `X-Amz-Target` prefix of this protocol's operations.
+    public static let targetPrefix = "DynamoDBStreams_20120810"
 
     public init(json: AWSJSONClient) { self.json = json }
 
     public init(endpoint: Endpoint, credentials: any CredentialProvider, transport: any HTTPTransport,
                 retry: RetryPolicy = RetryPolicy()) {
-        json = AWSJSONClient(endpoint: endpoint, targetPrefix: "DynamoDBStreams_20120810", credentials: credentials,
+        json = AWSJSONClient(endpoint: endpoint, targetPrefix: Self.targetPrefix, credentials: credentials,
                              transport: transport, retry: retry)
     }
 
