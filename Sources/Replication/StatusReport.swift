@@ -43,6 +43,14 @@ public struct StatusReport: Sendable, Codable, Equatable {
         public var detail: String
         /// True when the user chose to skip ahead past it.
         public var skipped: Bool
+
+        public init(shard: String, afterSequence: String?, detectedAt: Date, detail: String, skipped: Bool) {
+            self.shard = shard
+            self.afterSequence = afterSequence
+            self.detectedAt = detectedAt
+            self.detail = detail
+            self.skipped = skipped
+        }
     }
 
     /// One target node: whether requests go to it, since when, and how

@@ -92,7 +92,7 @@ public final class StreamReplicator: Sendable {
         var threadBound: Int?
     }
 
-    let options: StreamReplicatorOptions
+    public let options: StreamReplicatorOptions
     let streams: DynamoDBStreamsClient
     let source: DynamoDBClient?
     let store: any CheckpointStore
