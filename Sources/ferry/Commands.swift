@@ -238,9 +238,7 @@ struct CutoverCommand: ParsableCommand {
     func run() throws {
         guard quietSeconds >= 2 else { throw ValidationError("--quiet-seconds must be at least 2") }
         let (forward, forwardServices, logger) = try options.prepare("cutover", [.source, .target])
-        var reverseOptions = ConfigOptions()
-        reverseOptions.config = reverseConfig
-        let reverse = try reverseOptions.load([.stream])
+        let reverse = try ConfigOptions.load(file: reverseConfig, overrides: [], [.stream])
         let reverseServices: Services
         do {
             reverseServices = try Services(config: reverse)

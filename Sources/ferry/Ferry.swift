@@ -62,6 +62,11 @@ struct ConfigOptions: ParsableArguments {
 
     /// Loads and validates the configuration, or exits with a message that says what to fix.
     func load(_ requirements: Set<FerryConfig.Requirement>) throws -> FerryConfig {
+        try Self.load(file: config, overrides: overrides, requirements)
+    }
+
+    /// Loads and validates a configuration file with `--set` overrides.
+    static func load(file: String?, overrides: [String], _ requirements: Set<FerryConfig.Requirement>) throws -> FerryConfig {
         var pairs: [(String, String)] = []
         for entry in overrides {
             guard let eq = entry.firstIndex(of: "=") else {
@@ -72,7 +77,7 @@ struct ConfigOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         do {
             let config = try ConfigLoader(environment: environment)
-                .load(file: config ?? environment["FERRY_CONFIG"], overrides: pairs)
+                .load(file: file ?? environment["FERRY_CONFIG"], overrides: pairs)
             try config.validate(requirements)
             return config
         } catch {
