@@ -22,6 +22,12 @@ public final class ReplicationCounters: Sendable {
         public var retries = 0
         public var throttles = 0
         public var batches = 0
+        /// Write capacity units of the acknowledged writes (a put: its
+        /// size in KB rounded up, at least 1; a delete: 1).
+        public var writeUnits = 0
+        /// WCU per second the writers may send now (a gauge: the configured
+        /// maximum, or less after throttling); 0: no limit.
+        public var writeRateLimit = 0
         public init() {}
 
         /// Fields missing from an older status file read as 0.
@@ -32,7 +38,7 @@ public final class ReplicationCounters: Sendable {
             removed = try field(.removed); outOfOrder = try field(.outOfOrder); put = try field(.put)
             deleted = try field(.deleted); updated = try field(.updated); skippedTTL = try field(.skippedTTL)
             deadLettered = try field(.deadLettered); retries = try field(.retries); throttles = try field(.throttles)
-            batches = try field(.batches)
+            batches = try field(.batches); writeUnits = try field(.writeUnits); writeRateLimit = try field(.writeRateLimit)
         }
     }
 
