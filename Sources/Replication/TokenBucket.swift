@@ -23,7 +23,9 @@ public struct TokenBucket: Sendable, Equatable {
     public mutating func take(_ units: Double, now: Double) -> Double {
         refill(now)
         let needed = min(units, rate)
-        if tokens >= needed {
+        // A hair of slack: a wait computed from the shortfall must end in
+        // a grant, whatever the rounding of `tokens + wait × rate`.
+        if tokens >= needed - 1e-9 * max(1, needed) {
             tokens -= units
             return 0
         }
