@@ -66,30 +66,21 @@ public struct BackfillProgress: Sendable, Codable, Equatable {
 }
 
 /// Paces reads: at most `rate` units per second over all callers, with a
-/// one-second burst. A rate of 0 means no limit.
+/// one-second burst (a ``TokenBucket``). A rate of 0 means no limit.
 public final class ReadPacer: Sendable {
-    private let rate: Double
-    private let state: Mutex<(tokens: Double, last: Double)>
+    private let limited: Bool
+    private let bucket: Mutex<TokenBucket>
 
     public init(rate: Int) {
-        self.rate = Double(rate)
-        state = Mutex((Double(rate), monotonicSeconds()))
+        limited = rate > 0
+        bucket = Mutex(TokenBucket(rate: Double(max(rate, 1)), now: monotonicSeconds()))
     }
 
     /// Takes `units`, waiting until they are available.
     public func take(_ units: Double, isStopping: () -> Bool = { false }) {
-        guard rate > 0 else { return }
+        guard limited else { return }
         while !isStopping() {
-            let wait: Double = state.withLock { s in
-                let now = monotonicSeconds()
-                s.tokens = min(rate, s.tokens + (now - s.last) * rate)
-                s.last = now
-                if s.tokens >= min(units, rate) {
-                    s.tokens -= units
-                    return 0
-                }
-                return (min(units, rate) - s.tokens) / rate
-            }
+            let wait = bucket.withLock { $0.take(units, now: monotonicSeconds()) }
             if wait == 0 { return }
             Thread.sleep(forTimeInterval: min(wait, 0.2))
         }

@@ -158,13 +158,16 @@ extension FerryConfig {
             problems += Self.pairProblems(source.credentials, "source")
         }
         if requirements.contains(.target) || requirements.contains(.stream) {
-            if target.endpoints.isEmpty {
+            let dynamo = target.type == .dynamodb
+            if target.endpoints.isEmpty && !dynamo {
                 problems.append("target.endpoints is required (FERRY_TARGET_ENDPOINTS): the Alternator node URLs, e.g. http://scylla-1:8000")
             }
             if target.table == nil {
-                problems.append("target.table is required (FERRY_TARGET_TABLE): the table to write in Alternator")
+                problems.append("target.table is required (FERRY_TARGET_TABLE): the table to write in "
+                    + (dynamo ? "DynamoDB" : "Alternator"))
             }
             problems += Self.pairProblems(target.credentials, "target")
+            problems += targetTypeProblems
             if let ca = target.caBundle, !FileManager.default.isReadableFile(atPath: ca) {
                 problems.append("target.ca_bundle: cannot read \(ca)")
             }
@@ -185,6 +188,28 @@ extension FerryConfig {
         if !problems.isEmpty { throw ConfigError(problems: problems) }
     }
 
+    /// Settings that fit one kind of target only.
+    var targetTypeProblems: [String] {
+        var problems: [String] = []
+        switch target.type {
+        case .dynamodb:
+            if stream.batchSize > 25 {
+                problems.append("stream.batch_size is \(stream.batchSize), but a DynamoDB target (target.type: dynamodb) takes "
+                    + "at most 25 writes per BatchWriteItem: set stream.batch_size to 25 or less (FERRY_STREAM_BATCH_SIZE)")
+            }
+            if target.discoverNodes {
+                problems.append("target.discover_nodes asks Alternator for its nodes (GET /localnodes); DynamoDB has none: "
+                    + "turn it off for target.type: dynamodb")
+            }
+        case .alternator:
+            if target.profile != nil {
+                problems.append("target.profile is used only with target.type: dynamodb; Alternator takes "
+                    + "target.access_key_id and target.secret_access_key, or nothing")
+            }
+        }
+        return problems
+    }
+
     static func pairProblems(_ pair: KeyPair, _ side: String) -> [String] {
         if pair.accessKeyId != nil && pair.secretAccessKey == nil {
             return ["\(side).secret_access_key is missing: \(side).access_key_id is set without it"]
@@ -203,9 +228,14 @@ extension FerryConfig {
             ("source.region", source.region ?? "-"), ("source.endpoint", source.endpoint ?? "default"),
             ("source.access_key_id", source.credentials.accessKeyId ?? "-"),
             ("source.secret_access_key", secret(source.credentials.secretAccessKey)),
-            ("target.endpoints", target.endpoints.joined(separator: ",")), ("target.table", target.table ?? "-"),
+            ("source.session_token", secret(source.credentials.sessionToken)),
+            ("target.type", target.type.rawValue),
+            ("target.endpoints", target.endpoints.isEmpty ? "default" : target.endpoints.joined(separator: ",")),
+            ("target.table", target.table ?? "-"), ("target.region", target.region),
             ("target.access_key_id", target.credentials.accessKeyId ?? "-"),
             ("target.secret_access_key", secret(target.credentials.secretAccessKey)),
+            ("target.session_token", secret(target.credentials.sessionToken)), ("target.profile", target.profile ?? "-"),
+            ("target.max_write_units_per_second", String(target.maxWriteUnitsPerSecond)),
             ("stream.start_position", stream.startPosition.rawValue), ("stream.modify_as", stream.modifyAs.rawValue),
             ("stream.ttl_deletes", stream.ttlDeletes.rawValue), ("stream.lanes", String(stream.lanes)),
             ("stream.readers", String(stream.readers)), ("stream.writers", String(stream.writers)),

@@ -40,10 +40,14 @@ enum ConfigSettings {
             for endpoint in list { try checkURL(endpoint) }
             config.target.endpoints = list
         },
+        choice("target.type", FerryConfig.TargetType.self) { $0.target.type = $1 },
         text("target.table") { $0.target.table = $1 },
         required("target.region") { $0.target.region = $1 },
         text("target.access_key_id") { $0.target.credentials.accessKeyId = $1 },
         text("target.secret_access_key", secret: true) { $0.target.credentials.secretAccessKey = $1 },
+        text("target.session_token", secret: true) { $0.target.credentials.sessionToken = $1 },
+        text("target.profile") { $0.target.profile = $1 },
+        number("target.max_write_units_per_second", 0...100_000_000) { $0.target.maxWriteUnitsPerSecond = $1 },
         flag("target.discover_nodes") { $0.target.discoverNodes = $1 },
         text("target.ca_bundle") { $0.target.caBundle = $1 },
 

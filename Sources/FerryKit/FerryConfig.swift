@@ -30,15 +30,31 @@ public struct FerryConfig: Sendable, Equatable {
         public var isAlternator: Bool { !endpoints.isEmpty }
     }
 
+    public enum TargetType: String, Sendable, Equatable, CaseIterable {
+        /// ScyllaDB Alternator: static keys (or none), node discovery.
+        case alternator
+        /// Amazon DynamoDB (replicating back after cut-over): the AWS
+        /// credential chain, 25 writes per batch, write capacity.
+        case dynamodb
+    }
+
     public struct Target: Sendable, Equatable {
-        /// Alternator nodes, used round-robin (`http://host:8000`).
+        public var type = TargetType.alternator
+        /// Alternator nodes, used round-robin (`http://host:8000`). For
+        /// DynamoDB optional: empty means the regional AWS endpoint.
         public var endpoints: [String] = []
         public var table: String?
-        /// Region in the signature; Alternator does not care which.
+        /// Region in the signature; Alternator does not care which,
+        /// DynamoDB's is the table's region.
         public var region = "us-east-1"
         /// Alternator with authorization checks the key id (a role name)
-        /// and secret (its salted hash); without it any keys work.
+        /// and secret (its salted hash); without it any keys work. For
+        /// DynamoDB explicit keys; otherwise the AWS credential chain.
         public var credentials = KeyPair()
+        /// A shared-config profile for a DynamoDB target.
+        public var profile: String?
+        /// Write capacity units per second sent to the target; 0: no limit.
+        public var maxWriteUnitsPerSecond = 0
         /// Learn the datacenter's nodes from `GET /localnodes`.
         public var discoverNodes = false
         /// PEM CA bundle to trust for https Alternator endpoints.

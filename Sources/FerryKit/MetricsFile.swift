@@ -30,6 +30,10 @@ public enum MetricsFile {
                [("", Double(t.deadLettered))])
         metric("ferry_retries_total", "Retried target writes after errors.", "counter", [("", Double(t.retries))])
         metric("ferry_throttles_total", "Throttled or partly processed target writes.", "counter", [("", Double(t.throttles))])
+        metric("ferry_write_units_total", "Write capacity units of the writes the target acknowledged.", "counter",
+               [("", Double(t.writeUnits))])
+        metric("ferry_write_rate_limit", "Write capacity units per second the writers may send now (0: no limit).", "gauge",
+               [("", Double(t.writeRateLimit))])
         metric("ferry_lag_seconds", "Age of the oldest change not yet applied (largest over shards).", "gauge", [("", r.lagSeconds)])
         // Bounded cardinality whatever the shard count: a histogram of
         // per-shard lag and counts per state, never a series per shard.

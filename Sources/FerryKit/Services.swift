@@ -12,7 +12,8 @@ public struct SetupError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The clients a command needs, built from the configuration the way the
-/// AWS SDKs would build them, plus the Alternator target.
+/// AWS SDKs would build them, plus the target (Alternator, or DynamoDB
+/// when replicating back after cut-over).
 public struct Services: Sendable {
     public let config: FerryConfig
     public let source: DynamoDBClient
@@ -20,6 +21,8 @@ public struct Services: Sendable {
     public let s3: S3Client
     /// One client per configured node; calls go through ``targetNodes``.
     public let targetClients: [DynamoDBClient]
+    /// The target's URLs: the configured ones, or DynamoDB's regional endpoint.
+    public let targetEndpoints: [String]
     /// The target's nodes, shared by every command's calls to the target,
     /// so one node's failure is seen (and set aside) once, for all.
     public let targetNodes: TargetNodes
@@ -47,15 +50,8 @@ public struct Services: Sendable {
 
         var http = HTTPClientOptions()
         http.userAgent = config.userAgent
-        let metadata = CurlHTTPClient(options: HTTPClientOptions(connectTimeout: 1, totalTimeout: 2))
-        var explicit: Credentials?
-        if let keyId = config.source.credentials.accessKeyId {
-            let secret: String = config.source.credentials.secretAccessKey ?? ""
-            explicit = Credentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: config.source.credentials.sessionToken)
-        }
-        let chain = CredentialChain.default(explicit: explicit, environment: environment, transport: CurlHTTPClient(options: http),
-                                            metadataTransport: metadata, profile: config.source.profile)
-        let credentials = RefreshingCredentialProvider(chain)
+        let credentials = Self.awsCredentials(config.source.credentials, profile: config.source.profile,
+                                              environment: environment, http: http)
         let retry = RetryPolicy(onEvent: counters.record)
         if config.source.isAlternator {
             // Reverse replication: Alternator's nodes serve DynamoDB and
@@ -82,15 +78,14 @@ public struct Services: Sendable {
         s3 = S3Client(endpoint: try resolver.endpoint(for: .s3), credentials: credentials,
                       transport: CurlHTTPClient(options: http), retry: retry)
 
-        // Alternator: its own keys when given; without authorization any
-        // keys work, so fall back to a fixed pair rather than the AWS chain.
-        let targetCredentials = Self.alternatorCredentials(config.target.credentials, side: "target")
         var targetHTTP = HTTPClientOptions(caBundlePath: config.target.caBundle)
         targetHTTP.userAgent = config.userAgent
         // With leases a write must end (or be abandoned) within a sixth of
         // a lease: the holder stops writing that long before a taker may start.
         if config.coordination.mode == .lease { targetHTTP.totalTimeout = config.leaseRequestTimeout }
-        targetClients = config.target.endpoints.map { url in
+        let targetCredentials = Self.targetCredentials(config, environment: environment, http: targetHTTP)
+        targetEndpoints = try Self.targetEndpoints(config, environment: environment)
+        targetClients = targetEndpoints.map { url in
             DynamoDBClient(endpoint: Endpoint(url: url, region: config.target.region, service: .dynamodb, isCustom: true),
                            credentials: targetCredentials, transport: CurlHTTPClient(options: targetHTTP),
                            retry: RetryPolicy(onEvent: counters.record))
@@ -152,12 +147,56 @@ public struct Services: Sendable {
             description = found
         case .failure(let error):
             if error.serviceError?.code == "ResourceNotFoundException" {
-                throw SetupError("target table \(table) does not exist on \(config.target.endpoints.joined(separator: ", ")): create it with `ferry create-table`")
+                throw SetupError("target table \(table) does not exist on \(targetEndpoints.joined(separator: ", ")): create it with `ferry create-table`")
             }
             throw error
         }
         guard let targetKey = description.primaryKey, targetKey == keySchema else {
             throw SetupError("target table \(table) has key \(Self.describe(description.primaryKey)) but the source has \(Self.describe(keySchema))")
+        }
+    }
+
+    /// The AWS credential chain of one side (the source, or a DynamoDB
+    /// target): explicit keys from the configuration, then the environment,
+    /// the shared profile files, the ECS container endpoint, EC2 instance
+    /// metadata; refreshed before they expire.
+    static func awsCredentials(_ keys: FerryConfig.KeyPair, profile: String?, environment: [String: String],
+                               http: HTTPClientOptions) -> RefreshingCredentialProvider {
+        var explicit: Credentials?
+        if let keyId = keys.accessKeyId {
+            explicit = Credentials(accessKeyId: keyId, secretAccessKey: keys.secretAccessKey ?? "", sessionToken: keys.sessionToken)
+        }
+        let metadata = CurlHTTPClient(options: HTTPClientOptions(connectTimeout: 1, totalTimeout: 2))
+        let chain = CredentialChain.default(explicit: explicit, environment: environment, transport: CurlHTTPClient(options: http),
+                                            metadataTransport: metadata, profile: profile)
+        return RefreshingCredentialProvider(chain)
+    }
+
+    /// DynamoDB: the AWS chain, as for the source. Alternator: its own keys
+    /// when given; without authorization any keys work, so a fixed pair
+    /// rather than the AWS chain (which might find and send real AWS keys).
+    static func targetCredentials(_ config: FerryConfig, environment: [String: String],
+                                  http: HTTPClientOptions) -> any CredentialProvider {
+        let keys = config.target.credentials
+        switch config.target.type {
+        case .dynamodb:
+            return awsCredentials(keys, profile: config.target.profile, environment: environment, http: http)
+        case .alternator:
+            return alternatorCredentials(keys, side: "target")
+        }
+    }
+
+    /// The configured endpoints; for DynamoDB without any, the endpoint the
+    /// AWS SDKs would use for `target.region` (`AWS_ENDPOINT_URL_DYNAMODB`,
+    /// `AWS_ENDPOINT_URL`, then `https://dynamodb.<region>.amazonaws.com`).
+    static func targetEndpoints(_ config: FerryConfig, environment: [String: String]) throws -> [String] {
+        guard config.target.type == .dynamodb, config.target.endpoints.isEmpty else { return config.target.endpoints }
+        let shared = try? SharedConfigFiles.load(environment: environment, profile: config.target.profile)
+        do {
+            let resolver = try EndpointResolver(region: config.target.region, environment: environment, profileRegion: shared?.region)
+            return [try resolver.endpoint(for: .dynamodb).url]
+        } catch {
+            throw SetupError("target: \(error)")
         }
     }
 
@@ -190,6 +229,7 @@ extension FerryConfig {
         pool.batchSize = stream.batchSize
         pool.lingerSeconds = Double(stream.lingerMilliseconds) / 1000
         pool.laneCapacity = stream.laneCapacity
+        pool.maxWriteUnitsPerSecond = target.maxWriteUnitsPerSecond
         return pool
     }
 }

@@ -19,6 +19,9 @@ public enum StatusPrinter {
             + (t.outOfOrder > 0 ? ", out of order \(t.outOfOrder)" : ""))
         lines.append("records: read \(t.read), put \(t.put), deleted \(t.deleted), updated \(t.updated), "
             + "TTL skipped \(t.skippedTTL), dead-lettered \(t.deadLettered), retries \(t.retries), throttles \(t.throttles)")
+        if t.writeRateLimit > 0 {
+            lines.append("write rate: at most \(t.writeRateLimit) WCU/s, \(t.writeUnits) WCU written")
+        }
         if let backfill = r.backfill, !backfill.isEmpty {
             lines.append("backfill: " + backfill.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

@@ -7,6 +7,8 @@ import DynamoModel
 /// within a batch), updates sent alone between them. Retries throttling,
 /// 5xx and UnprocessedItems with backoff; a write the target refuses for
 /// good goes to the dead-letter file. Reports every applied change's origin.
+/// Every attempt first takes its write units from the pool's ``WriteRate``,
+/// and every throttling answer tells it to slow down.
 ///
 /// Holds no state between calls: whichever writer thread serves a lane
 /// calls it, one call per lane at a time.
@@ -20,6 +22,7 @@ struct BatchSender: Sendable {
         let deadLetters: DeadLetterFile?
         let onApplied: @Sendable ([Change.Origin]) -> Void
         let random: @Sendable () -> Double
+        let rate: WriteRate
     }
 
     let shared: Shared
@@ -77,6 +80,7 @@ struct BatchSender: Sendable {
             if isAborting() { throw Aborted() }
             if let admits { batch.withhold(unless: admits) }
             if batch.isEmpty { break }
+            try take(Self.writeUnits(batch.writes), isAborting)
             let writes = batch.writes.map(Self.writeRequest)
             switch Result(catching: { () throws(AWSClientError) in
                 try gated(batch.sources, admits) { () throws(AWSClientError) in try shared.target.batchWrite(writes) }
@@ -96,7 +100,7 @@ struct BatchSender: Sendable {
                     count(batch.writes.filter { !left.contains($0.key) })
                     batch.retain(keys: left)
                 }
-                shared.counters.add { $0.throttles += 1 }
+                throttled()
                 try pause(attempt: attempt, .throttling, isAborting)
                 attempt += 1
             case .failure(let error) where Self.isWithheld(error):
@@ -104,9 +108,7 @@ struct BatchSender: Sendable {
             case .failure(let error):
                 switch error.retryClass {
                 case .throttling, .transient:
-                    shared.counters.add {
-                        if error.retryClass == .throttling { $0.throttles += 1 } else { $0.retries += 1 }
-                    }
+                    if error.retryClass == .throttling { throttled() } else { shared.counters.add { $0.retries += 1 } }
                     try pause(attempt: attempt, error.retryClass, isAborting)
                     attempt += 1
                 case .terminal:
@@ -128,6 +130,7 @@ struct BatchSender: Sendable {
                 if isAborting() { throw Aborted() }
                 let source = write.origin?.source
                 if let admits, let source, !admits(source) { break retry }
+                try take(Self.writeUnits([write]), isAborting)
                 switch Result(catching: { () throws(AWSClientError) in
                     try gated(source.map { [$0] } ?? [], admits) { () throws(AWSClientError) in
                         try shared.target.batchWrite([Self.writeRequest(write)])
@@ -137,6 +140,7 @@ struct BatchSender: Sendable {
                     continue retry
                 case .success(let left):
                     if left.isEmpty { count([write]); break retry }
+                    throttled()
                     try pause(attempt: attempt, .throttling, isAborting)
                 case .failure(let error):
                     if error.retryClass == .terminal {
@@ -144,6 +148,7 @@ struct BatchSender: Sendable {
                         try deadLetter(write, error)
                         break retry
                     }
+                    if error.retryClass == .throttling { throttled() } else { shared.counters.add { $0.retries += 1 } }
                     try pause(attempt: attempt, error.retryClass, isAborting)
                 }
                 attempt += 1
@@ -160,6 +165,7 @@ struct BatchSender: Sendable {
         retry: while true {
             if isAborting() { throw Aborted() }
             if let admits, let source, !admits(source) { return }  // not applied, not acknowledged
+            try take(Self.writeUnits([change]), isAborting)
             switch Result(catching: { () throws(AWSClientError) in
                 try gated(source.map { [$0] } ?? [], admits) { () throws(AWSClientError) in
                     try shared.target.update(body: change.payload)
@@ -168,7 +174,8 @@ struct BatchSender: Sendable {
             case .failure(let error) where Self.isWithheld(error):
                 continue retry
             case .success:
-                shared.counters.add { $0.updated += 1 }
+                let units = Self.writeUnits([change])
+                shared.counters.add { $0.updated += 1; $0.writeUnits += units }
                 break retry
             case .failure(let error):
                 if error.retryClass == .terminal {
@@ -176,7 +183,7 @@ struct BatchSender: Sendable {
                     try deadLetter(change, error)
                     break retry
                 }
-                shared.counters.add { if error.retryClass == .throttling { $0.throttles += 1 } else { $0.retries += 1 } }
+                if error.retryClass == .throttling { throttled() } else { shared.counters.add { $0.retries += 1 } }
                 try pause(attempt: attempt, error.retryClass, isAborting)
                 attempt += 1
             }
@@ -193,7 +200,28 @@ struct BatchSender: Sendable {
     private func count(_ writes: [Change]) {
         var puts = 0, deletes = 0
         for w in writes { if w.kind == .delete { deletes += 1 } else { puts += 1 } }
-        shared.counters.add { $0.put += puts; $0.deleted += deletes }
+        let units = Self.writeUnits(writes)
+        shared.counters.add { $0.put += puts; $0.deleted += deletes; $0.writeUnits += units }
+    }
+
+    /// A throttled attempt: counted, and the pool's rate goes down.
+    private func throttled() {
+        shared.counters.add { $0.throttles += 1 }
+        shared.rate.throttled()
+    }
+
+    private func take(_ units: Int, _ isAborting: () -> Bool) throws {
+        guard shared.rate.take(units, isAborting: isAborting) else { throw Aborted() }
+    }
+
+    /// Write capacity units, as DynamoDB bills them: a put costs its item's
+    /// size in KB rounded up (at least 1), a delete 1. The size is that of
+    /// the DynamoDB JSON, a little more than DynamoDB's own measure (names
+    /// and values), so the estimate errs on the safe side.
+    static func writeUnits(_ changes: [Change]) -> Int {
+        var units = 0
+        for c in changes { units += c.kind == .delete ? 1 : max(1, (c.payload.count + 1023) / 1024) }
+        return units
     }
 
     /// Sleeps the backoff for `attempt` in short slices, so a shutdown

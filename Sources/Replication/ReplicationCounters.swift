@@ -25,6 +25,12 @@ public final class ReplicationCounters: Sendable {
         public var retries = 0
         public var throttles = 0
         public var batches = 0
+        /// Write capacity units of the acknowledged writes (a put: its
+        /// size in KB rounded up, at least 1; a delete: 1).
+        public var writeUnits = 0
+        /// WCU per second the writers may send now (a gauge: the configured
+        /// maximum, or less after throttling); 0: no limit.
+        public var writeRateLimit = 0
         public init() {}
 
         /// Fields missing from an older status file read as 0.
@@ -36,6 +42,7 @@ public final class ReplicationCounters: Sendable {
             deleted = try field(.deleted); updated = try field(.updated); skippedTTL = try field(.skippedTTL)
             deadLettered = try field(.deadLettered); retries = try field(.retries); throttles = try field(.throttles)
             batches = try field(.batches); beforeCutover = try field(.beforeCutover)
+            writeUnits = try field(.writeUnits); writeRateLimit = try field(.writeRateLimit)
         }
     }
 

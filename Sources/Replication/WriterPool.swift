@@ -18,6 +18,10 @@ public struct WriterPoolOptions: Sendable {
     public var laneCapacity = 4096
     /// Backoff between attempts at one batch (throttling, 5xx, UnprocessedItems).
     public var backoff = Backoff(transientBase: 0.025, throttlingBase: 0.1, cap: 5)
+    /// Write capacity units per second over the whole pool (see
+    /// ``BatchSender/writeUnits(_:)``); 0: no limit. Throttling lowers the
+    /// rate for a while either way (see ``WriteRateCore``).
+    public var maxWriteUnitsPerSecond = 0
 
     public init() {}
 }
@@ -77,19 +81,27 @@ public final class WriterPool: @unchecked Sendable {
     private let failure = Mutex<WriterPoolFailure?>(nil)
     private let writersDone = DispatchGroup()
     private let sender: BatchSender
+    /// The pool-wide write rate (AIMD on throttling).
+    public let writeRate: WriteRate
 
     /// - Parameters:
     ///   - keySchema: the target table's key, to match UnprocessedItems to changes.
     ///   - onApplied: called on a writer thread with the origins of every
     ///     change the target acknowledged (or that was dead-lettered).
+    ///   - writeRate: the rate limiter (tests inject one with their own
+    ///     clock); by default one from `options.maxWriteUnitsPerSecond`.
     public init(options: WriterPoolOptions, target: any TargetWriter, keySchema: KeySchema,
                 counters: ReplicationCounters, deadLetters: DeadLetterFile?,
                 onApplied: @escaping @Sendable ([Change.Origin]) -> Void,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                writeRate: WriteRate? = nil) {
         precondition(options.lanes > 0 && options.writers > 0 && options.laneCapacity > 0)
         self.options = options
+        let rate = writeRate ?? WriteRate(settings: .init(maximum: Double(options.maxWriteUnitsPerSecond)),
+                                             onLimit: { limit in counters.add { $0.writeRateLimit = Int((limit ?? 0).rounded()) } })
+        self.writeRate = rate
         sender = BatchSender(shared: .init(options: options, target: target, keySchema: keySchema, counters: counters,
-                                           deadLetters: deadLetters, onApplied: onApplied, random: random))
+                                           deadLetters: deadLetters, onApplied: onApplied, random: random, rate: rate))
         lanes = (0..<options.lanes).map { _ in Lane() }  // a ring each, not one shared
         work = monitor.makeCondition()
         space = monitor.makeCondition()
