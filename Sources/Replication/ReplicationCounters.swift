@@ -18,6 +18,10 @@ public final class ReplicationCounters: Sendable {
         public var deleted = 0
         public var updated = 0
         public var skippedTTL = 0
+        /// REMOVEs not written because a put of the same key followed them
+        /// directly (Alternator shows a put as REMOVE then MODIFY; see
+        /// ``RemovePairing``).
+        public var pairedRemoves = 0
         public var deadLettered = 0
         public var retries = 0
         public var throttles = 0
@@ -31,6 +35,7 @@ public final class ReplicationCounters: Sendable {
             read = try field(.read); polls = try field(.polls); inserted = try field(.inserted); modified = try field(.modified)
             removed = try field(.removed); outOfOrder = try field(.outOfOrder); put = try field(.put)
             deleted = try field(.deleted); updated = try field(.updated); skippedTTL = try field(.skippedTTL)
+            pairedRemoves = try field(.pairedRemoves)
             deadLettered = try field(.deadLettered); retries = try field(.retries); throttles = try field(.throttles)
             batches = try field(.batches)
         }
