@@ -174,6 +174,9 @@ extension StreamReplicator {
     /// Gives a page to the core, then its new records to the lanes, in
     /// order, in one hand-off; then carries out what the core decided
     /// (children start only after their parent's records are queued).
+    /// A REMOVE directly followed by a put of its key is not written, and a
+    /// REMOVE that ends the page waits in the cursor for the next one: the
+    /// rule is ``RemovePairing``'s.
     private func hand(_ page: RecordsPage, of shard: String, cursor: inout ShardPoller.Cursor) -> ShardPoller.Next {
         var refs: [ReplicationCore.RecordRef] = []
         refs.reserveCapacity(page.records.count)
