@@ -21,6 +21,10 @@ public final class ReplicationCounters: Sendable {
         /// Records written before the cut-over (reverse replication): the
         /// forward daemon's own writes, never sent back.
         public var beforeCutover = 0
+        /// REMOVEs not written because a put of the same key followed them
+        /// directly (Alternator shows a put as REMOVE then MODIFY; see
+        /// ``RemovePairing``).
+        public var pairedRemoves = 0
         public var deadLettered = 0
         public var retries = 0
         public var throttles = 0
@@ -40,6 +44,7 @@ public final class ReplicationCounters: Sendable {
             read = try field(.read); polls = try field(.polls); inserted = try field(.inserted); modified = try field(.modified)
             removed = try field(.removed); outOfOrder = try field(.outOfOrder); put = try field(.put)
             deleted = try field(.deleted); updated = try field(.updated); skippedTTL = try field(.skippedTTL)
+            pairedRemoves = try field(.pairedRemoves)
             deadLettered = try field(.deadLettered); retries = try field(.retries); throttles = try field(.throttles)
             batches = try field(.batches); beforeCutover = try field(.beforeCutover)
             writeUnits = try field(.writeUnits); writeRateLimit = try field(.writeRateLimit)

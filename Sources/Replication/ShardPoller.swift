@@ -19,6 +19,12 @@ final class ShardPoller: @unchecked Sendable {
         var iterator: String?
         var idle = 0.0
         var failures = 0
+        /// A REMOVE the last page ended with, waiting one poll for the put
+        /// that may follow it (``RemovePairing``): read, unacknowledged, not
+        /// queued. A cursor replaced or dropped (a lease lost, a shard
+        /// started anew) drops it unacknowledged, to be read again from the
+        /// checkpoint by whoever reads the shard next.
+        var heldRemove: Change?
     }
 
     enum Next { case again, idle(Double), retry(Double), done }
@@ -143,6 +149,7 @@ extension StreamReplicator {
                 if cursor.position == .latest { cursor.position = .trimHorizon }
                 cursor.failures = 0
             } catch {
+                releaseHeldRemove(&cursor)
                 return handle(error, during: "GetShardIterator", shard: shard, cursor: &cursor)
             }
         }
@@ -152,6 +159,7 @@ extension StreamReplicator {
                                           keySchema: options.mapping.keySchema)
             cursor.failures = 0
         } catch {
+            releaseHeldRemove(&cursor)
             if error.serviceError?.code == "ExpiredIteratorException" {
                 // Renew after the last record read (or where we began).
                 cursor.iterator = nil
@@ -166,6 +174,9 @@ extension StreamReplicator {
     /// Gives a page to the core, then its new records to the lanes, in
     /// order, in one hand-off; then carries out what the core decided
     /// (children start only after their parent's records are queued).
+    /// A REMOVE directly followed by a put of its key is not written, and a
+    /// REMOVE that ends the page waits in the cursor for the next one: the
+    /// rule is ``RemovePairing``'s.
     private func hand(_ page: RecordsPage, of shard: String, cursor: inout ShardPoller.Cursor) -> ShardPoller.Next {
         var refs: [ReplicationCore.RecordRef] = []
         refs.reserveCapacity(page.records.count)
@@ -184,8 +195,8 @@ extension StreamReplicator {
         // actions and started only after this page's changes are queued.
         let result = core.withLock { $0.pageRead(shard: shard, records: refs, ended: ended, now: now) }
         var inserted = 0, modified = 0, removed = 0
-        var changes: [Change] = []
-        changes.reserveCapacity(result.accepted.count)
+        var pairing = RemovePairing(held: cursor.heldRemove, capacity: result.accepted.count)
+        cursor.heldRemove = nil
         var done: [Change.Origin] = result.beforeCutover
         for (index, origin) in result.accepted {
             let record = page.records[index]
@@ -194,14 +205,18 @@ extension StreamReplicator {
             case "MODIFY": modified += 1
             default: removed += 1
             }
-            guard map(record, origin: origin, into: &changes, done: &done) else { return .done }
+            guard map(record, origin: origin, into: &pairing, done: &done) else { return .done }
         }
+        cursor.heldRemove = pairing.finish(shardContinues: !ended)
+        let changes = pairing.changes
+        done += pairing.dropped
         counters.add {
             $0.polls += 1
             $0.read += page.records.count
             $0.inserted += inserted; $0.modified += modified; $0.removed += removed
             $0.outOfOrder += result.outOfOrder
             $0.beforeCutover += result.beforeCutover.count
+            $0.pairedRemoves += pairing.dropped.count
         }
         pool.submit(contentsOf: changes)
         if !done.isEmpty { applied(done) }
@@ -219,10 +234,19 @@ extension StreamReplicator {
         return .again
     }
 
-    /// Maps one record into `changes`, or into `done` when nothing is to be
-    /// written (a TTL expiry skipped, a MODIFY that changed nothing, a
-    /// malformed record dead-lettered). False when the run must stop.
-    private func map(_ record: StreamRecord, origin: Change.Origin, into changes: inout [Change],
+    /// Queues a REMOVE the cursor held for its put (an error or a renewal
+    /// came instead of the next page): it is applied as read.
+    private func releaseHeldRemove(_ cursor: inout ShardPoller.Cursor) {
+        guard let removal = cursor.heldRemove else { return }
+        cursor.heldRemove = nil
+        pool.submit(contentsOf: [removal])
+    }
+
+    /// Maps one record into `pairing` (which folds a REMOVE into the put
+    /// after it), or into `done` when nothing is to be written (a TTL
+    /// expiry skipped, a MODIFY that changed nothing, a malformed record
+    /// dead-lettered). False when the run must stop.
+    private func map(_ record: StreamRecord, origin: Change.Origin, into pairing: inout RemovePairing,
                      done: inout [Change.Origin]) -> Bool {
         let mapped: MappedRecord
         do {
@@ -238,20 +262,23 @@ extension StreamReplicator {
                 return false
             }
             counters.add { $0.deadLettered += 1 }
+            pairing.addNothing()
             done.append(origin)
             return true
         }
         switch mapped {
         case .change(let change):
-            changes.append(change)
+            pairing.add(change, fromRemove: record.eventName == "REMOVE")
         case .skipTTL:
             counters.add { $0.skippedTTL += 1 }
+            pairing.addNothing()
             done.append(origin)
         case .nothing:
+            pairing.addNothing()
             done.append(origin)
         case .fetch(let key):
             guard let change = fetchCurrent(key: key, origin: origin) else { return false }
-            changes.append(change)
+            pairing.add(change, fromRemove: false)
         }
         return true
     }

@@ -47,6 +47,10 @@ public struct StandInConfiguration: Sendable {
     /// Check every written item against the DynamoDB JSON rules (the full
     /// validator); off, only JSON syntax and the key attributes are checked.
     public var validatesItems = true
+    /// Streams shaped like ScyllaDB Alternator's (many shards, a put as
+    /// REMOVE then MODIFY, late publication, TTL expiries as plain REMOVEs);
+    /// nil: DynamoDB's.
+    public var alternatorStreams: StandInAlternatorStreams?
     /// Wall-clock seconds since 1970; ``StreamStandIn/advanceClock(by:)``
     /// adds to it.
     public var clock: @Sendable () -> Double = { WallClock.now() }
@@ -70,6 +74,16 @@ public struct StandInConfiguration: Sendable {
     public static var benchmarkSource: StandInConfiguration {
         var configuration = StandInConfiguration()
         configuration.keepsWriteLog = false
+        return configuration
+    }
+
+    /// ScyllaDB Alternator as a stream source: its streams
+    /// (``StandInAlternatorStreams``, with its defaults) and its 100-item
+    /// batches.
+    public static var alternator: StandInConfiguration {
+        var configuration = StandInConfiguration()
+        configuration.maxBatchWriteItems = 100
+        configuration.alternatorStreams = StandInAlternatorStreams()
         return configuration
     }
 

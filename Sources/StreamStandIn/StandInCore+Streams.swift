@@ -148,6 +148,8 @@ extension StandInCore {
         let now = self.now()
         let ageLimit = configuration.iteratorAgeLimit
         let byteLimit = configuration.getRecordsByteLimit
+        // Alternator publishes a record only once its time window has passed.
+        let publishedBy = configuration.alternatorStreams.map { now - $0.publishDelay }
 
         let (records, next) = try state.withLock { state throws(ServiceError) -> ([StoredRecord], String?) in
             if state.expiredIteratorSerials.contains(token.serial) || token.serial < state.iteratorsExpireBelowSerial
@@ -159,7 +161,8 @@ extension StandInCore {
                 throw ServiceError.notFound("Requested resource not found: Shard does not exist")
             }
             guard token.position >= shard.trimmedCount else { throw Self.trimmed() }
-            let records = shard.records(from: token.position, limit: limit, byteLimit: byteLimit)
+            let records = shard.records(from: token.position, limit: limit, byteLimit: byteLimit,
+                                         publishedBy: publishedBy)
             var position = token.position + records.count
             if !records.isEmpty, state.anomalies.replayPageEvery > 0 {
                 state.recordsAnswered += 1

@@ -19,11 +19,14 @@ struct StandInState {
     var recordsWritten = 0
     var recordsAnswered = 0
     let anomalies: StandInSequenceAnomalies
+    /// Alternator's stream behaviour, or nil for DynamoDB's.
+    let alternator: StandInAlternatorStreams?
 
     init(configuration: StandInConfiguration) {
         nextSequence = configuration.firstSequenceNumber
         sequenceStep = max(1, configuration.sequenceNumberStep)
         anomalies = configuration.sequenceAnomalies
+        alternator = configuration.alternatorStreams
     }
 
     mutating func allocateSequence() -> UInt128 {
@@ -33,14 +36,15 @@ struct StandInState {
 
     // MARK: - Streams and shards
 
-    /// Starts a stream on `table` with `shardCount` open shards that split
-    /// the key hashes between them.
+    /// Starts a stream on `table` with `shardCount` open shards (Alternator's
+    /// count in its mode) that split the key hashes between them.
     mutating func startStream(on table: TableState, view: StandInStreamView, shardCount: Int, now: Double, region: String) {
         let label = WallClock.streamLabel(now)
         let stream = StreamState(arn: "\(table.arn)/stream/\(label)", label: label, view: view, createdAt: now)
         table.stream = stream
         streamTables[stream.arn] = table.spec.name
-        for range in (UInt64.min...UInt64.max).split(into: max(1, shardCount)) {
+        let count = alternator.map { min(20_000, $0.shardsPerStream) } ?? shardCount
+        for range in (UInt64.min...UInt64.max).split(into: max(1, count)) {
             addShard(to: stream, table: table.spec.name, parent: nil, hashRange: range, now: now)
         }
     }
@@ -109,6 +113,17 @@ struct StandInState {
                     itemBytes: write.raw, operation: operation, keyBytes: write.key.bytes))
             }
             guard let stream = table.stream else { continue }
+            if let raw = write.raw, operation != .updateItem, alternator?.putAsRemoveThenModify ?? false {
+                // Alternator writes a put as a row tombstone just below the
+                // new row; CDC shows both, with one CDC time (adjacent).
+                guard let shard = stream.openShard(forHash: write.key.stableHash) else { continue }
+                let keys = Self.sortedJSON(write.key.attributes)
+                appendRecord(to: shard, stream: stream, event: .remove, keys: keys, newImage: nil,
+                             oldImage: old?.raw[...], byService: false, now: now, region: configuration.region)
+                appendRecord(to: shard, stream: stream, event: .modify, keys: keys, newImage: raw[...],
+                             oldImage: nil, byService: false, now: now, region: configuration.region)
+                continue
+            }
             let event: StreamRecordEncoder.EventName
             if let raw = write.raw {
                 if let old {
@@ -145,9 +160,10 @@ struct StandInState {
         } else {
             sequence = allocateSequence()
         }
+        // Alternator's TTL deletes are plain deletes: no userIdentity.
         let bytes = StreamRecordEncoder.encode(
             event: event, sequence: sequence, serial: recordsWritten, created: now, keys: keys, newImage: newImage,
-            oldImage: oldImage, view: stream.view, region: region, byService: byService)
+            oldImage: oldImage, view: stream.view, region: region, byService: byService && alternator == nil)
         shard.append(StoredRecord(sequence: sequence, created: now, bytes: bytes))
     }
 

@@ -12,6 +12,8 @@ enum StreamRecordEncoder {
     /// - Parameters:
     ///   - keys: the key attributes as DynamoDB JSON.
     ///   - newImage, oldImage: item JSON; written only if `view` carries them.
+    ///   - created: the write time; `ApproximateCreationDateTime` is its
+    ///     whole seconds, rounded down, as DynamoDB and Alternator write it.
     ///   - byService: a TTL deletion (`userIdentity` names DynamoDB itself).
     static func encode(
         event: EventName, sequence: UInt128, serial: Int, created: Double, keys: [UInt8],

@@ -59,13 +59,16 @@ final class ShardState {
     }
 
     /// The records from `position` on, at most `limit` of them and at most
-    /// `byteLimit` bytes (at least one record whatever its size).
-    func records(from position: Int, limit: Int, byteLimit: Int) -> [StoredRecord] {
+    /// `byteLimit` bytes (at least one record whatever its size), and only
+    /// those created at or before `publishedBy` when it is given (records
+    /// are appended in time order, so the first later one ends the page).
+    func records(from position: Int, limit: Int, byteLimit: Int, publishedBy: Double? = nil) -> [StoredRecord] {
         let start = position - trimmedCount
         guard start < records.count else { return [] }
         var end = start
         var bytes = 0
         while end < records.count, end - start < limit {
+            if let publishedBy, records[end].created > publishedBy { break }
             bytes += records[end].bytes.count + 1
             if bytes > byteLimit, end > start { break }
             end += 1
