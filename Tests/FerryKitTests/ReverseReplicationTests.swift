@@ -46,8 +46,8 @@ final class ReverseReplicationTests: XCTestCase {
 
     func testForwardThenCutoverThenBack_dynamoDBEndsEqualToAlternator_nothingFromBeforeTheCutoverFlowsBack() throws {
         let moto = try MotoStreamTests.motoURL()
-        var alternator = StandInConfiguration()
-        alternator.keepsWriteLog = true
+        var alternator = StandInConfiguration.alternator
+        alternator.alternatorStreams = StandInAlternatorStreams(shardsPerStream: 64, putAsRemoveThenModify: true, publishDelay: 1)
         let standIn = try StreamStandIn(configuration: alternator)
         defer { standIn.stop() }
         let dir = NSTemporaryDirectory() + "ferry-reverse-\(UUID().uuidString.prefix(8))"
@@ -74,7 +74,8 @@ final class ReverseReplicationTests: XCTestCase {
             """.write(toFile: dir + "/forward.yaml", atomically: true, encoding: .utf8)
         try """
             source: {table: \(table), endpoints: ["\(standIn.baseURL)"]}
-            target: {endpoints: ["\(moto)"], table: \(table), region: us-east-1, access_key_id: AKIDMOTO, secret_access_key: moto}
+            target: {type: dynamodb, endpoints: ["\(moto)"], table: \(table), region: us-east-1,
+                     access_key_id: AKIDMOTO, secret_access_key: moto}
             stream: {idle_backoff_max_ms: 100, drain_deadline_seconds: 10}
             state: {status: \(dir)/reverse-status.json, checkpoint: \(dir)/reverse-checkpoint.json, dead_letter: \(dir)/reverse-dead.jsonl}
             """.write(toFile: dir + "/reverse.yaml", atomically: true, encoding: .utf8)
@@ -147,6 +148,7 @@ final class ReverseReplicationTests: XCTestCase {
         XCTAssertTrue(eventually(10) { ((try? StatusReport.read(path: dir + "/reverse-status.json"))??.totals.beforeCutover ?? -1) == recordsBefore })
         let totals = try XCTUnwrap(try StatusReport.read(path: dir + "/reverse-status.json")).totals
         XCTAssertLessThanOrEqual(totals.put + totals.deleted, applicationWrites, "only the application's writes flowed back")
+        XCTAssertGreaterThan(totals.pairedRemoves, 0, "puts arrived as REMOVE then MODIFY, and were applied as one put")
         kill(reverse.processIdentifier, SIGTERM)
         XCTAssertEqual(exitStatus(reverse, within: 20), 0, Self.text(dir + "/reverse.log"))
     }
