@@ -26,8 +26,9 @@ if [ -n "$envfile" ]; then
     install -m 0600 "$envfile" /etc/ferry/ferry.env
 fi
 install -m 0644 systemd/ferry.service /etc/systemd/system/ferry.service
+install -m 0644 systemd/ferry-reverse.service /etc/systemd/system/ferry-reverse.service
 install -d /usr/share/doc/ferry && install -m 0644 README.md /usr/share/doc/ferry/README.md
-systemd-analyze verify /etc/systemd/system/ferry.service
+systemd-analyze verify /etc/systemd/system/ferry.service /etc/systemd/system/ferry-reverse.service
 systemctl daemon-reload
 systemctl enable --now ferry
 echo "ferry is running: systemctl status ferry; journalctl -u ferry -f; ferry status --config /etc/ferry/ferry.yaml"

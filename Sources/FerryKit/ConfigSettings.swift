@@ -49,6 +49,7 @@ enum ConfigSettings {
         text("target.profile") { $0.target.profile = $1 },
         number("target.max_write_units_per_second", 0...100_000_000) { $0.target.maxWriteUnitsPerSecond = $1 },
         flag("target.discover_nodes") { $0.target.discoverNodes = $1 },
+        flag("target.streams_possible") { $0.target.streamsPossible = $1 },
         text("target.ca_bundle") { $0.target.caBundle = $1 },
 
         choice("coordination.mode", FerryConfig.CoordinationMode.self) { $0.coordination.mode = $1 },

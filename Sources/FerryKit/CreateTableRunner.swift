@@ -35,9 +35,13 @@ public struct CreateTableRunner: Sendable {
         }
         var wanted = source
         wanted.tableName = targetName
-        // The target's own stream is not Ferry's business.
+        // The target's own stream is not Ferry's business, until the way
+        // back: then `ferry cutover --enable-stream` turns it on.
         wanted.streamEnabled = false
         wanted.streamViewType = nil
+        if config.target.type == .alternator && config.target.streamsPossible {
+            wanted.tags = Self.vnodeTags
+        }
         var created = try services.target.createTable(wanted)
         let deadline = Date().addingTimeInterval(activeTimeout)
         while created.tableStatus != nil && created.tableStatus != "ACTIVE" && Date() < deadline {
@@ -51,6 +55,13 @@ public struct CreateTableRunner: Sendable {
         ])
         return .created(created)
     }
+
+    /// Tags that make Alternator create the table on vnodes, not tablets:
+    /// ScyllaDB versions that create tablet tables by default have not
+    /// supported Streams on them, and the way back after the cut-over reads
+    /// the table's stream. The tag was renamed; an unknown name is ignored
+    /// silently, so both are sent.
+    public static let vnodeTags = ["system:initial_tablets": "none", "experimental:initial_tablets": "none"]
 
     private func describeTarget(_ name: String) throws -> TableDescription? {
         switch Swift.Result(catching: { () throws(AWSClientError) in try services.target.describeTable(name) }) {

@@ -59,6 +59,10 @@ public struct FerryConfig: Sendable, Equatable {
         public var discoverNodes = false
         /// PEM CA bundle to trust for https Alternator endpoints.
         public var caBundle: String?
+        /// `ferry create-table` makes an Alternator table that can have a
+        /// stream later (vnodes, not tablets), for the way back after the
+        /// cut-over. false lets ScyllaDB choose.
+        public var streamsPossible = true
     }
 
     public typealias CoordinationMode = Coordination.Mode

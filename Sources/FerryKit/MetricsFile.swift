@@ -26,6 +26,12 @@ public enum MetricsFile {
         metric("ferry_records_applied_total", "Writes acknowledged by the target, by kind.", "counter",
                [("kind=\"put\"", Double(t.put)), ("kind=\"delete\"", Double(t.deleted)), ("kind=\"update\"", Double(t.updated))])
         metric("ferry_ttl_deletes_skipped_total", "TTL expirations skipped by policy.", "counter", [("", Double(t.skippedTTL))])
+        metric("ferry_records_before_cutover_total",
+               "Way back: records created before the cut-over, acknowledged and never applied.", "counter",
+               [("", Double(t.beforeCutover))])
+        metric("ferry_paired_removes_total",
+               "REMOVEs not written because a put of the same key followed them (Alternator's two-event put).", "counter",
+               [("", Double(t.pairedRemoves))])
         metric("ferry_dead_letters_total", "Changes the target refused for good (see the dead-letter file).", "counter",
                [("", Double(t.deadLettered))])
         metric("ferry_retries_total", "Retried target writes after errors.", "counter", [("", Double(t.retries))])

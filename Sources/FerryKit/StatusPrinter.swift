@@ -19,6 +19,10 @@ public enum StatusPrinter {
             + (t.outOfOrder > 0 ? ", out of order \(t.outOfOrder)" : ""))
         lines.append("records: read \(t.read), put \(t.put), deleted \(t.deleted), updated \(t.updated), "
             + "TTL skipped \(t.skippedTTL), dead-lettered \(t.deadLettered), retries \(t.retries), throttles \(t.throttles)")
+        if t.beforeCutover > 0 || t.pairedRemoves > 0 {
+            lines.append("way back: \(t.beforeCutover) records from before the cut-over skipped, "
+                + "\(t.pairedRemoves) REMOVEs folded into the put that followed")
+        }
         if t.writeRateLimit > 0 {
             lines.append("write rate: at most \(t.writeRateLimit) WCU/s, \(t.writeUnits) WCU written")
         }

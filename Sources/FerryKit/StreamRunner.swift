@@ -12,6 +12,14 @@ import Synchronization
 public struct StreamRunner: Sendable {
     public static let exitFailure: Int32 = 1
     public static let exitGap: Int32 = 4
+    /// The forward direction after `ferry cutover`: not to be restarted
+    /// (systemd's RestartPreventExitStatus keeps 2 down).
+    public static let exitAfterCutover: Int32 = 2
+
+    /// Starting forward after the cut-over was made.
+    struct AfterCutover: Error, CustomStringConvertible {
+        var description: String
+    }
 
     public let config: FerryConfig
     public let services: Services
@@ -33,7 +41,7 @@ public struct StreamRunner: Sendable {
     /// runs it and connects signals to ``StreamReplicator/stop()``.
     public func prepare() throws -> (StreamReplicator, AlternatorTarget, WriterPoolOptions) {
         if let record = try CutoverRecord.read(forCheckpoint: config.state.checkpoint) {
-            throw SetupError("""
+            throw AfterCutover(description: """
                 the cut-over to Alternator was made at \(record.at) (ferry cutover): changes now flow back from Alternator \
                 (`ferry stream` with the reverse configuration, checkpoint \(record.reverseCheckpoint)). Streaming forward \
                 again would copy DynamoDB's changes over the application's newer writes in Alternator. To go forward again \
@@ -120,6 +128,10 @@ public struct StreamRunner: Sendable {
         } catch is TargetWait.Stopped {
             logger.notice("stopped before streaming started")
             return 0
+        } catch let error as AfterCutover {
+            logger.error("cannot start streaming", metadata: ["error": "\(error)"])
+            FileHandleStderr.write("ferry stream: \(error)\n")
+            return Self.exitAfterCutover
         } catch {
             logger.error("cannot start streaming", metadata: ["error": "\(error)"])
             FileHandleStderr.write("ferry stream: \(error)\n")

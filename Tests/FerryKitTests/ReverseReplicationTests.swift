@@ -93,8 +93,9 @@ final class ReverseReplicationTests: XCTestCase {
         kill(forward.processIdentifier, SIGTERM)
         XCTAssertEqual(exitStatus(forward, within: 20), 0)
         let again = try MotoKillTests.launch(["stream", "--config", dir + "/forward.yaml"], log: dir + "/forward-again.log")
-        XCTAssertEqual(exitStatus(again, within: 20), 1, Self.text(dir + "/forward-again.log"))
+        XCTAssertEqual(exitStatus(again, within: 20), 2, "kept down by systemd's RestartPreventExitStatus: \(Self.text(dir + "/forward-again.log"))")
         XCTAssertTrue(Self.text(dir + "/forward-again.log").contains("the cut-over to Alternator was made"))
+        XCTAssertTrue(Self.text(dir + "/forward-again.log").contains("forward-checkpoint.json.cutover.json"), "says what to remove")
         let checkpoint = try XCTUnwrap(FileCheckpointStore(path: dir + "/reverse-checkpoint.json").load())
         XCTAssertNotNil(checkpoint.cutover)
         // Every record in Alternator's stream so far is the forward daemon's.
@@ -151,5 +152,11 @@ final class ReverseReplicationTests: XCTestCase {
         XCTAssertGreaterThan(totals.pairedRemoves, 0, "puts arrived as REMOVE then MODIFY, and were applied as one put")
         kill(reverse.processIdentifier, SIGTERM)
         XCTAssertEqual(exitStatus(reverse, within: 20), 0, Self.text(dir + "/reverse.log"))
+
+        // The way back verified: Alternator as the source, DynamoDB as the target.
+        let verify = try MotoKillTests.launch(["verify", "--config", dir + "/reverse.yaml", "--report", dir + "/reverse-mismatches.jsonl"],
+                                              log: dir + "/reverse-verify.log")
+        XCTAssertEqual(exitStatus(verify, within: 60), 0, Self.text(dir + "/reverse-verify.log"))
+        XCTAssertTrue(Self.text(dir + "/reverse-verify.log").contains("in sync"), Self.text(dir + "/reverse-verify.log"))
     }
 }

@@ -86,6 +86,8 @@ public struct TableDescription: Sendable, Equatable {
     public var streamEnabled: Bool
     public var streamViewType: StreamViewType?
     public var latestStreamArn: String?
+    /// Tags sent with CreateTable (not read back from DescribeTable).
+    public var tags: [String: String] = [:]
     public var itemCount: Int?
     public var creationDateTime: Double?
 
@@ -187,6 +189,11 @@ extension TableDescription {
         }
         if streamEnabled, let view = streamViewType {
             members.append(("StreamSpecification", .object([("StreamEnabled", .bool(true)), ("StreamViewType", .string(view.rawValue))])))
+        }
+        if !tags.isEmpty {
+            members.append(("Tags", .array(tags.sorted { $0.key < $1.key }.map {
+                .object([("Key", .string($0.key)), ("Value", .string($0.value))])
+            })))
         }
         return .object(members)
     }
