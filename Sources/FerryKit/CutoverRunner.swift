@@ -118,7 +118,8 @@ public struct CutoverRunner {
         let notBefore = Date(timeIntervalSince1970: (started.timeIntervalSince1970 + Double(options.quietSeconds) / 2).rounded(.down))
         let at = now()
         var checkpoint = Checkpoint(streamArn: alternatorStream)
-        checkpoint.cutover = Checkpoint.Cutover(notBefore: notBefore, at: at, forwardStream: forwardStream)
+        checkpoint.cutover = Checkpoint.Cutover(notBefore: notBefore, at: at, forwardStream: forwardStream,
+                                                forwardStatus: statusPaths)
         try reverseCheckpoint.save(checkpoint)
         let record = CutoverRecord(at: at, notBefore: notBefore, reverseCheckpoint: reverse.state.checkpoint,
                                    alternatorStream: alternatorStream)
@@ -129,8 +130,10 @@ public struct CutoverRunner {
 
     /// The forward daemon is running, has no gap, is caught up on every
     /// shard, and reads no new record for `quietSeconds`. Returns its stream.
+    var statusPaths: [String] { options.statusFiles.isEmpty ? [forward.state.status] : options.statusFiles }
+
     func checkForwardDaemon() throws -> String? {
-        let paths = options.statusFiles.isEmpty ? [forward.state.status] : options.statusFiles
+        let paths = statusPaths
         var first = try paths.map(readStatus)
         for (path, report) in zip(paths, first) { try checkCaughtUp(report, path: path) }
         var waited = 0.0

@@ -206,6 +206,17 @@ extension StreamRunner {
                 forward daemon wrote to Alternator is sent back to DynamoDB
                 """)
         }
+        for path in cutover.forwardStatus ?? [] {
+            guard let report = try? StatusReport.read(path: path) else { continue }
+            let age = Date().timeIntervalSince(report.writtenAt)
+            if age < 15 && [.starting, .creating, .backfilling, .streaming, .draining].contains(report.phase) {
+                throw SetupError("""
+                    the forward daemon is still running (its status \(path) was written \(Int(age)) s ago, phase \
+                    \(report.phase.rawValue)): stop it first (systemctl stop ferry, or SIGTERM). Both directions at once \
+                    would send every change back and forth
+                    """)
+            }
+        }
         logger.notice("replicating back from the cut-over: records created before it are skipped",
                       metadata: ["not_before": "\(cutover.notBefore)", "cutover_at": "\(cutover.at)"])
         return cutover.notBefore.timeIntervalSince1970

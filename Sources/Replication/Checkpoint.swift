@@ -33,10 +33,14 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         public var at: Date
         /// The stream the forward daemon read (DynamoDB's).
         public var forwardStream: String?
-        public init(notBefore: Date, at: Date, forwardStream: String?) {
+        /// The forward daemon's status files: the way back does not start
+        /// while they show it running (the two would bounce every change).
+        public var forwardStatus: [String]?
+        public init(notBefore: Date, at: Date, forwardStream: String?, forwardStatus: [String]? = nil) {
             self.notBefore = notBefore
             self.at = at
             self.forwardStream = forwardStream
+            self.forwardStatus = forwardStatus
         }
     }
 

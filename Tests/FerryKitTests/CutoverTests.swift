@@ -191,6 +191,12 @@ final class CutoverTests: TemporaryDirectoryTestCase {
             XCTAssertTrue("\(error)".contains("the cut-over to Alternator was made"), "\(error)")
             XCTAssertTrue("\(error)".contains(CutoverRecord.path(forCheckpoint: forward.state.checkpoint)), "says what to remove")
         }
+        // Not while the forward daemon still runs: the two would bounce every change.
+        try status().write(to: forward.state.status)
+        XCTAssertThrowsError(try StreamRunner(config: reverse, services: reverseServices, logger: Logger(label: "t")).prepare()) { error in
+            XCTAssertTrue("\(error)".contains("the forward daemon is still running"), "\(error)")
+        }
+        try status(phase: .stopped).write(to: forward.state.status)
         // The reverse daemon now starts, from the cut-over.
         let (replicator, _, _) = try StreamRunner(config: reverse, services: reverseServices, logger: Logger(label: "t")).prepare()
         XCTAssertEqual(replicator.options.notBefore, try XCTUnwrap(CutoverRecord.read(forCheckpoint: forward.state.checkpoint)).notBefore.timeIntervalSince1970)

@@ -84,6 +84,10 @@ final class ReverseReplicationTests: XCTestCase {
         let forward = try MotoKillTests.launch(["stream", "--config", dir + "/forward.yaml"], log: dir + "/forward.log")
         defer { if forward.isRunning { kill(forward.processIdentifier, SIGKILL) } }
         XCTAssertTrue(eventually(60) { (try? standIn.itemCount(table: table)) == seeded.count }, Self.text(dir + "/forward.log"))
+        XCTAssertTrue(eventually(30) {
+            guard let report = (try? StatusReport.read(path: dir + "/forward-status.json")) ?? nil else { return false }
+            return report.totals.read == seeded.count && report.lagSeconds == 0
+        }, "the forward daemon's status never showed it caught up")
 
         // 2. The cut-over: caught up, quiet, verified.
         let cutover = try MotoKillTests.launch(["cutover", "--config", dir + "/forward.yaml", "--reverse-config", dir + "/reverse.yaml",
