@@ -173,6 +173,14 @@ final class CutoverTests: TemporaryDirectoryTestCase {
         try status().write(to: forward.state.status)
         let said = refusal(try runner(forward, reverse))
         XCTAssertTrue(said.contains("has no stream") && said.contains("--enable-stream"), said)
+        // A table on tablets: Alternator refuses the stream, and the refusal says why and what to do.
+        let tablets = standIn.inject(StandInFault(.serviceError(
+            status: 400, code: "ValidationException",
+            message: "Streams not yet supported on a table using tablets (issue #16317)"), on: [.updateTable]))
+        let refused = refusal(try runner(forward, reverse) { $0.enableStream = true })
+        XCTAssertTrue(refused.contains("Alternator refused to enable a stream") && refused.contains("tablets")
+                      && refused.contains("ferry create-table"), refused)
+        standIn.removeFault(tablets)
         let record = try runner(forward, reverse) { $0.enableStream = true }.run()
         XCTAssertEqual(record.alternatorStream, try standIn.streamArn(table: table))
     }
