@@ -27,6 +27,10 @@ func runLeaseBenchmark() {
                  leased.leaseRequests, leased.leaseRequests + leased.streamRequests,
                  Double(leased.leaseRequests) / Double(max(1, leased.leaseRequests + leased.streamRequests)) * 100,
                  leased.polls, leased.batches))
+    let all = Double(max(1, leased.leaseRequests + leased.streamRequests))
+    print(String(format: "  of which heartbeats %d + checkpoint writes %d = %.2f%%; table reads %d, creates/takes/releases %d",
+                 leased.heartbeats, leased.checkpoints, Double(leased.heartbeats + leased.checkpoints) / all * 100,
+                 leased.reads, leased.takes))
 }
 
 private struct WorkerRun {
@@ -36,6 +40,7 @@ private struct WorkerRun {
     var streamRequests: Int
     var polls: Int
     var batches: Int
+    var reads = 0, takes = 0, heartbeats = 0, checkpoints = 0
 }
 
 /// `count` 0: one worker in file mode.
@@ -78,6 +83,9 @@ private func measureWorkers(count: Int, shards: Int, records: Int, leaseSeconds:
     }
     let wall = Date().timeIntervalSince(wall0), cpu = cpuSecondsSelf() - cpu0
     let leaseRequests = runs.compactMap(\.3).reduce(0) { $0 + $1.table.requests.value }
+    let tallies = runs.compactMap(\.3).map(\.table.tally)
+    func sum(_ kind: KeyPath<LeaseTable.Tally, LeaseTable.RequestTally>) -> Int { tallies.reduce(0) { $0 + $1[keyPath: kind].value } }
+    let kinds = (sum(\.reads), sum(\.takes), sum(\.heartbeats), sum(\.checkpoints))
     let totals = runs.map { $0.0.statusReport().totals }
     for (replicator, _, _, coordinator) in runs {
         replicator.stop()
@@ -87,5 +95,6 @@ private func measureWorkers(count: Int, shards: Int, records: Int, leaseSeconds:
     for (_, _, _, coordinator) in runs { coordinator?.stop() }
     let polls = totals.reduce(0) { $0 + $1.polls }, batches = totals.reduce(0) { $0 + $1.batches }
     return WorkerRun(perCPUSecond: Double(records) / cpu, wall: wall, leaseRequests: leaseRequests,
-                     streamRequests: polls + batches, polls: polls, batches: batches)
+                     streamRequests: polls + batches, polls: polls, batches: batches,
+                     reads: kinds.0, takes: kinds.1, heartbeats: kinds.2, checkpoints: kinds.3)
 }
