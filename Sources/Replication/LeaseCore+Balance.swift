@@ -19,6 +19,7 @@ extension LeaseCore {
     public mutating func tableRead(_ rows: [LeaseRow], heartbeats: [LeaseHeartbeat] = [], listed shards: [ShardDescriptor]?,
                                    now: Double) -> [Action] {
         if let shards { listed = Dictionary(shards.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) }
+        lastReadAt = max(lastReadAt, now)
         observe(rows, now: now)
         observe(heartbeats, now: now)
         var actions: [Action] = []

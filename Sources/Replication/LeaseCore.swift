@@ -45,7 +45,10 @@
 ///    heartbeat's bound.
 ///
 /// A stopped shard is read again only after a fresh heartbeat and a fresh
-/// confirmation, from the row's checkpoint.
+/// confirmation, from the row's checkpoint. A worker whose table reads
+/// fail for a write window stops its heartbeat as well: it could not
+/// confirm its shards anyway, and this way they expire for the others
+/// instead of staying held and unread.
 ///
 /// **Start-up.** A worker writes its heartbeat first and takes nothing
 /// until a table read sent `startupWait` (a scan interval) after that
@@ -219,6 +222,8 @@ public struct LeaseCore: Sendable {
     /// The shards of the latest complete listing of the stream.
     var listed: [String: ShardDescriptor]?
     var nextScanAt = -Double.infinity
+    /// When the latest table read that was answered was sent.
+    var lastReadAt = -Double.infinity
     var lastStealAt = -Double.infinity
     var lastReleaseAt = -Double.infinity
     var stopping = false
@@ -245,7 +250,11 @@ public struct LeaseCore: Sendable {
     /// stolen shards whose wait is over, and checkpoint writes.
     public mutating func tick(now: Double) -> [Action] {
         var actions: [Action] = []
-        if !stopping && beat.sentAt == nil && now >= beat.nextAt {
+        // A worker that cannot read the table cannot learn of steals: its
+        // shards stop when their confirmations run out, and its heartbeat
+        // stops too, so that the others may take them after a lease.
+        let reading = beat.firstAt == nil || now - lastReadAt < options.writeWindow
+        if !stopping && beat.sentAt == nil && now >= beat.nextAt && reading {
             beat.sentAt = now
             beat.count += 1
             actions.append(.heartbeat(counter: options.heartbeatBase + beat.count))
@@ -407,7 +416,7 @@ public struct LeaseCore: Sendable {
     /// Leases this worker keeps (not being given up).
     var keeping: Int { held.values.filter { !$0.releasing }.count }
 
-    /// FNV-1a: a hash that is the same in every process (Swift's Hasher is
+    /// FNV-1a and a finalizer: a hash that is the same in every process (Swift's Hasher is
     /// seeded per process), for rendezvous hashing and spreading.
     static func stableHash(_ text: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -415,6 +424,13 @@ public struct LeaseCore: Sendable {
             h ^= UInt64(byte)
             h = h &* 0x100_0000_01b3
         }
+        // FNV alone mixes the high bits poorly for strings that differ in
+        // one early byte ("w1/…", "w2/…"): finish with murmur3's fmix64.
+        h ^= h >> 33
+        h = h &* 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        h = h &* 0xc4ce_b9fe_1a85_ec53
+        h ^= h >> 33
         return h
     }
 
