@@ -19,8 +19,8 @@ func runLeaseBenchmark() {
         + "\(Int(leaseSeconds)) s leases; release build")
     let single = measureWorkers(count: 0, shards: shards, records: records, leaseSeconds: leaseSeconds)
     let leased = measureWorkers(count: workers, shards: shards, records: records, leaseSeconds: leaseSeconds)
-    print(String(format: "file mode, 1 worker:   %8.0f records per CPU-second  (%.2f µs CPU/record, %.1f s)",
-                 single.perCPUSecond, 1e6 / single.perCPUSecond, single.wall))
+    print(String(format: "file mode, 1 worker:   %8.0f records per CPU-second  (%.2f µs CPU/record, %.1f s); GetRecords %d, BatchWriteItem %d",
+                 single.perCPUSecond, 1e6 / single.perCPUSecond, single.wall, single.polls, single.batches))
     print(String(format: "lease mode, %d workers: %8.0f records per CPU-second  (%.2f µs CPU/record, %.1f s): %.0f%% of one worker's",
                  workers, leased.perCPUSecond, 1e6 / leased.perCPUSecond, leased.wall, leased.perCPUSecond / single.perCPUSecond * 100))
     print(String(format: "lease table requests: %d of %d requests (%.2f%%); GetRecords %d, BatchWriteItem %d",

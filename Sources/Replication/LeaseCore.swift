@@ -330,8 +330,13 @@ public struct LeaseCore: Sendable {
     }
 
     /// The take's condition failed (someone was faster) or the store failed.
+    /// The table is read again a retry interval after the last read rather
+    /// than a whole scan interval: a shard left over from a lost race would
+    /// otherwise wait that long for anyone to read it (at start-up, 10 s of
+    /// idle polls on every other shard).
     public mutating func takeFailed(_ shard: String) {
-        taking[shard] = nil
+        guard taking.removeValue(forKey: shard) != nil, !stopping else { return }
+        nextScanAt = min(nextScanAt, lastReadAt + options.retryInterval)
     }
 
     /// Shutdown: every shard stops, then its lease is released with its
@@ -364,7 +369,9 @@ public struct LeaseCore: Sendable {
     /// Seconds between two checkpoint writes of one shard, for the number
     /// of shards held now.
     var checkpointEvery: Double {
-        max(options.checkpointInterval, Double(held.count) / options.checkpointsPerSecond)
+        // Takes in flight count: the shards of one read are answered one by
+        // one, and the first ones answered must not get a short interval.
+        max(options.checkpointInterval, Double(held.count + taking.count) / options.checkpointsPerSecond)
     }
 
     mutating func enforceDeadline(_ id: String, now: Double) -> [Action] {

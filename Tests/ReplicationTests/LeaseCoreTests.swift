@@ -162,11 +162,14 @@ final class LeaseCoreTests: XCTestCase {
         XCTAssertEqual(c.ownedShards, ["s"])
     }
 
-    func testTakeFailed_isTriedAgainAtTheNextRead() {
+    func testTakeFailed_isTriedAgainAtTheNextRead_whichComesSooner() {
         var c = core()
+        XCTAssertTrue(c.tick(now: 0).contains(.readTable), "the next one is due at 10")
         XCTAssertEqual(takes(c.tableRead([row("s")], listed: nil, now: 0)), ["s"])
         XCTAssertEqual(takes(c.tableRead([row("s")], listed: nil, now: 1)), [], "still in flight")
         c.takeFailed("s")
+        XCTAssertFalse(c.tick(now: 1.9).contains(.readTable))
+        XCTAssertTrue(c.tick(now: 2).contains(.readTable), "a lost race: the next read comes a second after the last")
         XCTAssertEqual(takes(c.tableRead([row("s")], listed: nil, now: 2)), ["s"])
     }
 
