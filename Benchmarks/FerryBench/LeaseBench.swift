@@ -65,6 +65,7 @@ private func measureWorkers(count: Int, shards: Int, records: Int, leaseSeconds:
         options.leaseSeconds = leaseSeconds
         options.requestTimeout = leaseSeconds / 6
         options.scanInterval = min(10, leaseSeconds / 3)
+        options.startupWait = option("--startup-wait").flatMap(Double.init)
         let coordinator = LeaseCoordinator(table: table, options: options, logger: Logger(label: "bench"))
         let (r, t, p) = makeReplicator(servers, dir: dir + "-\(worker)", viewType: .newAndOldImages, lanes: 8, batch: 100,
                                        checkpoints: coordinator.checkpoints, leased: true)

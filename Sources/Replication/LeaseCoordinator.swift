@@ -39,6 +39,17 @@ public final class LeaseCoordinator: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let loopDone = DispatchSemaphore(value: 0)
     private let counters = Mutex(LeaseCounters())
+    /// The end of each admitted shard's write window, as the core last
+    /// decided (``LeaseCore/admissionDeadlines``). Published inside the
+    /// core's lock by every call that may change it, before its actions are
+    /// carried out, so a writer's check orders with the core's decisions as
+    /// if it asked the core; but writers never wait for the lease thread's
+    /// longer turns (a tick over thousands of leases, a table read).
+    private let admission = Admission()
+
+    private final class Admission: Sendable {
+        let deadlines = Mutex<[String: Double]>([:])
+    }
 
     /// Leases taken and lost, and held now (for the status file and metrics).
     public struct LeaseCounters: Sendable, Equatable {
@@ -57,11 +68,14 @@ public final class LeaseCoordinator: Sendable {
     /// and `leased` set), and makes its writers ask before each batch.
     public func start(_ replicator: StreamReplicator) {
         replicatorBox.withLock { $0 = replicator }
-        let box = checkpoints
-        replicator.admitWrites { shard in box.core.withLock { $0.mayWrite(shard, now: monotonicSeconds()) } }
+        let admission = admission
+        replicator.admitWrites { shard in
+            let now = monotonicSeconds()
+            return admission.deadlines.withLock { $0[shard].map { now < $0 } ?? false }
+        }
         DispatchQueue(label: "ferry.leases").async { [self] in
             while !stopping.load(ordering: .relaxed) {
-                perform(checkpoints.core.withLock { $0.tick(now: monotonicSeconds()) })
+                perform(decide { $0.tick(now: monotonicSeconds()) })
                 usleepSeconds(0.1)
             }
             loopDone.signal()
@@ -75,15 +89,15 @@ public final class LeaseCoordinator: Sendable {
     public func stop() {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }
         _ = loopDone.wait(timeout: .now() + 5)
-        perform(checkpoints.core.withLock { $0.relinquishAll() })
+        perform(decide { $0.relinquishAll() })
         // A release may wait for an answer still due: tick until every
         // lease is given up, for a few seconds at most.
         let end = monotonicSeconds() + 5
         while !checkpoints.core.withLock({ $0.ownedShards.isEmpty }) && monotonicSeconds() < end {
-            perform(checkpoints.core.withLock { $0.tick(now: monotonicSeconds()) })
+            perform(decide { $0.tick(now: monotonicSeconds()) })
             usleepSeconds(0.05)
         }
-        perform(checkpoints.core.withLock { $0.retireHeartbeat() })
+        perform(decide { $0.retireHeartbeat() })
     }
 
     public var leaseCounters: LeaseCounters {
@@ -101,6 +115,16 @@ public final class LeaseCoordinator: Sendable {
     }
 
     // MARK: - Carrying out the core's actions
+
+    /// Runs `body` on the core, then publishes its write windows.
+    private func decide<T>(_ body: (inout LeaseCore) -> T) -> T {
+        checkpoints.core.withLock { c in
+            let result = body(&c)
+            let deadlines = c.admissionDeadlines()
+            admission.deadlines.withLock { $0 = deadlines }
+            return result
+        }
+    }
 
     private func perform(_ actions: [LeaseCore.Action]) {
         var queue = actions[...]
@@ -120,7 +144,7 @@ public final class LeaseCoordinator: Sendable {
                 let read = try table.read()
                 rows.withLock { r in r = Dictionary(read.rows.map { ($0.shardId, $0) }, uniquingKeysWith: { a, _ in a }) }
                 let listed = replicator?.listedShards
-                let (actions, lost) = checkpoints.core.withLock { c in
+                let (actions, lost) = decide { c in
                     let before = c.leasesLost
                     return (c.tableRead(read.rows, heartbeats: read.heartbeats, listed: listed, now: now), c.leasesLost - before)
                 }
@@ -128,17 +152,17 @@ public final class LeaseCoordinator: Sendable {
                 return actions
             case .heartbeat(let counter):
                 if try table.beat(counter: counter) {
-                    return checkpoints.core.withLock { $0.heartbeatWritten(now: monotonicSeconds()) }
+                    return decide { $0.heartbeatWritten(now: monotonicSeconds()) }
                 }
                 logger.warning("heartbeat refused: the row is not this worker's", metadata: ["worker": "\(table.workerId)"])
-                return checkpoints.core.withLock { $0.heartbeatFailed(now: monotonicSeconds()) }
+                return decide { $0.heartbeatFailed(now: monotonicSeconds()) }
             case .createOwned(let row):
                 if try table.create(row) {
                     counters.withLock { $0.taken += 1 }
                     logger.info("lease taken", metadata: ["shard": "\(row.shardId)", "from": "a new row"])
-                    return checkpoints.core.withLock { $0.taken(row, now: monotonicSeconds()) }
+                    return decide { $0.taken(row, now: monotonicSeconds()) }
                 }
-                checkpoints.core.withLock { $0.takeFailed(row.shardId) }
+                decide { $0.takeFailed(row.shardId) }
             case .deleteHeartbeat(let worker, let counter):
                 _ = try table.deleteHeartbeat(of: worker, counter: counter)
             case .take(let shard, let owner, let counter):
@@ -148,16 +172,16 @@ public final class LeaseCoordinator: Sendable {
                 if let row = try table.take(seen) {
                     counters.withLock { $0.taken += 1 }
                     logger.info("lease taken", metadata: ["shard": "\(shard)", "from": "\(owner ?? "nobody")"])
-                    return checkpoints.core.withLock { $0.taken(row, now: monotonicSeconds()) }
+                    return decide { $0.taken(row, now: monotonicSeconds()) }
                 }
-                checkpoints.core.withLock { $0.takeFailed(shard) }
+                decide { $0.takeFailed(shard) }
             case .release(let shard, let counter, let checkpoint):
                 _ = try table.release(shard, counter: counter, checkpoint: checkpoint)
             case .writeCheckpoint(let shard, let sequence, let finished):
                 if try table.writeCheckpoint(shard, sequence: sequence, finished: finished) {
-                    checkpoints.core.withLock { $0.checkpointWritten(shard) }
+                    decide { $0.checkpointWritten(shard) }
                 } else {
-                    return checkpoints.core.withLock { $0.checkpointFailed(shard, conditionFailed: true) }
+                    return decide { $0.checkpointFailed(shard, conditionFailed: true) }
                 }
             case .deleteRow(let shard):
                 _ = try table.delete(shard)
@@ -171,10 +195,10 @@ public final class LeaseCoordinator: Sendable {
             // writes are retried; the write windows close on their own.
             logger.warning("lease table request failed", metadata: ["action": "\(action)", "error": "\(error)"])
             switch action {
-            case .heartbeat: return checkpoints.core.withLock { $0.heartbeatFailed(now: monotonicSeconds()) }
-            case .createOwned(let row): checkpoints.core.withLock { $0.takeFailed(row.shardId) }
-            case .writeCheckpoint(let shard, _, _): return checkpoints.core.withLock { $0.checkpointFailed(shard, conditionFailed: false) }
-            case .take(let shard, _, _): checkpoints.core.withLock { $0.takeFailed(shard) }
+            case .heartbeat: return decide { $0.heartbeatFailed(now: monotonicSeconds()) }
+            case .createOwned(let row): decide { $0.takeFailed(row.shardId) }
+            case .writeCheckpoint(let shard, _, _): return decide { $0.checkpointFailed(shard, conditionFailed: false) }
+            case .take(let shard, _, _): decide { $0.takeFailed(shard) }
             default: break
             }
         }

@@ -244,6 +244,16 @@ public struct LeaseCore: Sendable {
         return now < deadline(lease)
     }
 
+    /// The end of the write window of every shard being read: writes of
+    /// `shard` may be sent while `now < admissionDeadlines()[shard]`, as
+    /// ``mayWrite(_:now:)`` says, until the core's next decision.
+    public func admissionDeadlines() -> [String: Double] {
+        var deadlines: [String: Double] = [:]
+        deadlines.reserveCapacity(held.count)
+        for (id, lease) in held where lease.reading { deadlines[id] = deadline(lease) }
+        return deadlines
+    }
+
     // MARK: - Time
 
     /// Due work: the heartbeat, the table read, the end of write windows,
