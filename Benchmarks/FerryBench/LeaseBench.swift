@@ -19,14 +19,18 @@ func runLeaseBenchmark() {
         + "\(Int(leaseSeconds)) s leases; release build")
     let single = measureWorkers(count: 0, shards: shards, records: records, leaseSeconds: leaseSeconds)
     let leased = measureWorkers(count: workers, shards: shards, records: records, leaseSeconds: leaseSeconds)
-    print(String(format: "file mode, 1 worker:   %8.0f records per CPU-second  (%.2f µs CPU/record, %.1f s)",
-                 single.perCPUSecond, 1e6 / single.perCPUSecond, single.wall))
+    print(String(format: "file mode, 1 worker:   %8.0f records per CPU-second  (%.2f µs CPU/record, %.1f s); GetRecords %d, BatchWriteItem %d",
+                 single.perCPUSecond, 1e6 / single.perCPUSecond, single.wall, single.polls, single.batches))
     print(String(format: "lease mode, %d workers: %8.0f records per CPU-second  (%.2f µs CPU/record, %.1f s): %.0f%% of one worker's",
                  workers, leased.perCPUSecond, 1e6 / leased.perCPUSecond, leased.wall, leased.perCPUSecond / single.perCPUSecond * 100))
     print(String(format: "lease table requests: %d of %d requests (%.2f%%); GetRecords %d, BatchWriteItem %d",
                  leased.leaseRequests, leased.leaseRequests + leased.streamRequests,
                  Double(leased.leaseRequests) / Double(max(1, leased.leaseRequests + leased.streamRequests)) * 100,
                  leased.polls, leased.batches))
+    let all = Double(max(1, leased.leaseRequests + leased.streamRequests))
+    print(String(format: "  of which heartbeats %d + checkpoint writes %d = %.2f%%; table reads %d, creates/takes/releases %d",
+                 leased.heartbeats, leased.checkpoints, Double(leased.heartbeats + leased.checkpoints) / all * 100,
+                 leased.reads, leased.takes))
 }
 
 private struct WorkerRun {
@@ -36,6 +40,7 @@ private struct WorkerRun {
     var streamRequests: Int
     var polls: Int
     var batches: Int
+    var reads = 0, takes = 0, heartbeats = 0, checkpoints = 0
 }
 
 /// `count` 0: one worker in file mode.
@@ -60,6 +65,7 @@ private func measureWorkers(count: Int, shards: Int, records: Int, leaseSeconds:
         options.leaseSeconds = leaseSeconds
         options.requestTimeout = leaseSeconds / 6
         options.scanInterval = min(10, leaseSeconds / 3)
+        options.startupWait = option("--startup-wait").flatMap(Double.init)
         let coordinator = LeaseCoordinator(table: table, options: options, logger: Logger(label: "bench"))
         let (r, t, p) = makeReplicator(servers, dir: dir + "-\(worker)", viewType: .newAndOldImages, lanes: 8, batch: 100,
                                        checkpoints: coordinator.checkpoints, leased: true)
@@ -78,6 +84,9 @@ private func measureWorkers(count: Int, shards: Int, records: Int, leaseSeconds:
     }
     let wall = Date().timeIntervalSince(wall0), cpu = cpuSecondsSelf() - cpu0
     let leaseRequests = runs.compactMap(\.3).reduce(0) { $0 + $1.table.requests.value }
+    let tallies = runs.compactMap(\.3).map(\.table.tally)
+    func sum(_ kind: KeyPath<LeaseTable.Tally, LeaseTable.RequestTally>) -> Int { tallies.reduce(0) { $0 + $1[keyPath: kind].value } }
+    let kinds = (sum(\.reads), sum(\.takes), sum(\.heartbeats), sum(\.checkpoints))
     let totals = runs.map { $0.0.statusReport().totals }
     for (replicator, _, _, coordinator) in runs {
         replicator.stop()
@@ -87,5 +96,6 @@ private func measureWorkers(count: Int, shards: Int, records: Int, leaseSeconds:
     for (_, _, _, coordinator) in runs { coordinator?.stop() }
     let polls = totals.reduce(0) { $0 + $1.polls }, batches = totals.reduce(0) { $0 + $1.batches }
     return WorkerRun(perCPUSecond: Double(records) / cpu, wall: wall, leaseRequests: leaseRequests,
-                     streamRequests: polls + batches, polls: polls, batches: batches)
+                     streamRequests: polls + batches, polls: polls, batches: batches,
+                     reads: kinds.0, takes: kinds.1, heartbeats: kinds.2, checkpoints: kinds.3)
 }

@@ -4,8 +4,9 @@ import Logging
 import Synchronization
 
 /// The I/O shell around ``LeaseCore``: one thread that reads the lease
-/// table, takes, renews and releases leases with conditional writes, writes
-/// checkpoints into the rows, and starts or stops shards in the replicator.
+/// table, writes this worker's heartbeat, takes and releases leases with
+/// conditional writes, writes checkpoints into the rows, and starts or
+/// stops shards in the replicator.
 /// The replicator hands its checkpoints to ``checkpoints`` (instead of a
 /// file), and asks ``LeaseCore/mayWrite(_:now:)`` before each batch.
 public final class LeaseCoordinator: Sendable {
@@ -38,6 +39,17 @@ public final class LeaseCoordinator: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let loopDone = DispatchSemaphore(value: 0)
     private let counters = Mutex(LeaseCounters())
+    /// The end of each admitted shard's write window, as the core last
+    /// decided (``LeaseCore/admissionDeadlines``). Published inside the
+    /// core's lock by every call that may change it, before its actions are
+    /// carried out, so a writer's check orders with the core's decisions as
+    /// if it asked the core; but writers never wait for the lease thread's
+    /// longer turns (a tick over thousands of leases, a table read).
+    private let admission = Admission()
+
+    private final class Admission: Sendable {
+        let deadlines = Mutex<[String: Double]>([:])
+    }
 
     /// Leases taken and lost, and held now (for the status file and metrics).
     public struct LeaseCounters: Sendable, Equatable {
@@ -56,36 +68,41 @@ public final class LeaseCoordinator: Sendable {
     /// and `leased` set), and makes its writers ask before each batch.
     public func start(_ replicator: StreamReplicator) {
         replicatorBox.withLock { $0 = replicator }
-        let box = checkpoints
-        replicator.admitWrites { shard in box.core.withLock { $0.mayWrite(shard, now: monotonicSeconds()) } }
+        let admission = admission
+        replicator.admitWrites { shard in
+            let now = monotonicSeconds()
+            return admission.deadlines.withLock { $0[shard].map { now < $0 } ?? false }
+        }
         DispatchQueue(label: "ferry.leases").async { [self] in
             while !stopping.load(ordering: .relaxed) {
-                perform(checkpoints.core.withLock { $0.tick(now: monotonicSeconds()) })
+                perform(decide { $0.tick(now: monotonicSeconds()) })
                 usleepSeconds(0.1)
             }
             loopDone.signal()
         }
     }
 
-    /// Stops taking and renewing, and gives every lease up with its last
-    /// checkpoint, so other workers take the shards at once. Call after
-    /// the replicator has drained and saved its last checkpoint.
+    /// Stops taking and beating, gives every lease up with its last
+    /// checkpoint, so other workers take the shards at once, and deletes
+    /// this worker's heartbeat row. Call after the replicator has drained
+    /// and saved its last checkpoint.
     public func stop() {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }
         _ = loopDone.wait(timeout: .now() + 5)
-        perform(checkpoints.core.withLock { $0.relinquishAll() })
+        perform(decide { $0.relinquishAll() })
         // A release may wait for an answer still due: tick until every
         // lease is given up, for a few seconds at most.
         let end = monotonicSeconds() + 5
         while !checkpoints.core.withLock({ $0.ownedShards.isEmpty }) && monotonicSeconds() < end {
-            perform(checkpoints.core.withLock { $0.tick(now: monotonicSeconds()) })
+            perform(decide { $0.tick(now: monotonicSeconds()) })
             usleepSeconds(0.05)
         }
+        perform(decide { $0.retireHeartbeat() })
     }
 
     public var leaseCounters: LeaseCounters {
         var c = counters.withLock { $0 }
-        c.held = checkpoints.core.withLock { $0.ownedShards.count }
+        (c.held, c.lost) = checkpoints.core.withLock { ($0.ownedShards.count, $0.leasesLost) }
         return c
     }
 
@@ -98,6 +115,16 @@ public final class LeaseCoordinator: Sendable {
     }
 
     // MARK: - Carrying out the core's actions
+
+    /// Runs `body` on the core, then publishes its write windows.
+    private func decide<T>(_ body: (inout LeaseCore) -> T) -> T {
+        checkpoints.core.withLock { c in
+            let result = body(&c)
+            let deadlines = c.admissionDeadlines()
+            admission.deadlines.withLock { $0 = deadlines }
+            return result
+        }
+    }
 
     private func perform(_ actions: [LeaseCore.Action]) {
         var queue = actions[...]
@@ -114,12 +141,30 @@ public final class LeaseCoordinator: Sendable {
         do {
             switch action {
             case .readTable:
-                let read = try table.readAll()
-                rows.withLock { r in r = Dictionary(read.map { ($0.shardId, $0) }, uniquingKeysWith: { a, _ in a }) }
+                let read = try table.read()
+                rows.withLock { r in r = Dictionary(read.rows.map { ($0.shardId, $0) }, uniquingKeysWith: { a, _ in a }) }
                 let listed = replicator?.listedShards
-                return checkpoints.core.withLock { $0.tableRead(read, listed: listed, now: now) }
-            case .createRow(let row):
-                _ = try table.create(row)
+                let (actions, lost) = decide { c in
+                    let before = c.leasesLost
+                    return (c.tableRead(read.rows, heartbeats: read.heartbeats, listed: listed, now: now), c.leasesLost - before)
+                }
+                if lost > 0 { logger.warning("leases lost: another worker holds the shards now", metadata: ["count": "\(lost)"]) }
+                return actions
+            case .heartbeat(let counter):
+                if try table.beat(counter: counter) {
+                    return decide { $0.heartbeatWritten(now: monotonicSeconds()) }
+                }
+                logger.warning("heartbeat refused: the row is not this worker's", metadata: ["worker": "\(table.workerId)"])
+                return decide { $0.heartbeatFailed(now: monotonicSeconds()) }
+            case .createOwned(let row):
+                if try table.create(row) {
+                    counters.withLock { $0.taken += 1 }
+                    logger.info("lease taken", metadata: ["shard": "\(row.shardId)", "from": "a new row"])
+                    return decide { $0.taken(row, now: monotonicSeconds()) }
+                }
+                decide { $0.takeFailed(row.shardId) }
+            case .deleteHeartbeat(let worker, let counter):
+                _ = try table.deleteHeartbeat(of: worker, counter: counter)
             case .take(let shard, let owner, let counter):
                 var seen = rows.withLock { $0[shard] } ?? LeaseRow(shardId: shard)
                 seen.owner = owner
@@ -127,24 +172,16 @@ public final class LeaseCoordinator: Sendable {
                 if let row = try table.take(seen) {
                     counters.withLock { $0.taken += 1 }
                     logger.info("lease taken", metadata: ["shard": "\(shard)", "from": "\(owner ?? "nobody")"])
-                    return checkpoints.core.withLock { $0.taken(row, now: now) }
+                    return decide { $0.taken(row, now: monotonicSeconds()) }
                 }
-                checkpoints.core.withLock { $0.takeFailed(shard) }
-            case .renew(let shard, let counter):
-                if try table.renew(shard, counter: counter) {
-                    return checkpoints.core.withLock { $0.renewed(shard, counter: counter + 1, now: now) }
-                }
-                counters.withLock { $0.lost += 1 }
-                logger.warning("lease lost: another worker holds the shard now", metadata: ["shard": "\(shard)"])
-                return checkpoints.core.withLock { $0.renewFailed(shard, conditionFailed: true, now: now) }
+                decide { $0.takeFailed(shard) }
             case .release(let shard, let counter, let checkpoint):
                 _ = try table.release(shard, counter: counter, checkpoint: checkpoint)
             case .writeCheckpoint(let shard, let sequence, let finished):
                 if try table.writeCheckpoint(shard, sequence: sequence, finished: finished) {
-                    checkpoints.core.withLock { $0.checkpointWritten(shard) }
+                    decide { $0.checkpointWritten(shard) }
                 } else {
-                    counters.withLock { $0.lost += 1 }
-                    return checkpoints.core.withLock { $0.checkpointFailed(shard, conditionFailed: true) }
+                    return decide { $0.checkpointFailed(shard, conditionFailed: true) }
                 }
             case .deleteRow(let shard):
                 _ = try table.delete(shard)
@@ -154,13 +191,14 @@ public final class LeaseCoordinator: Sendable {
                 replicator?.disown(shard)
             }
         } catch {
-            // The store could not be reached: renewals and checkpoint
-            // writes are retried; the write window closes on its own.
+            // The store could not be reached: heartbeats and checkpoint
+            // writes are retried; the write windows close on their own.
             logger.warning("lease table request failed", metadata: ["action": "\(action)", "error": "\(error)"])
             switch action {
-            case .renew(let shard, _): return checkpoints.core.withLock { $0.renewFailed(shard, conditionFailed: false, now: now) }
-            case .writeCheckpoint(let shard, _, _): return checkpoints.core.withLock { $0.checkpointFailed(shard, conditionFailed: false) }
-            case .take(let shard, _, _): checkpoints.core.withLock { $0.takeFailed(shard) }
+            case .heartbeat: return decide { $0.heartbeatFailed(now: monotonicSeconds()) }
+            case .createOwned(let row): decide { $0.takeFailed(row.shardId) }
+            case .writeCheckpoint(let shard, _, _): return decide { $0.checkpointFailed(shard, conditionFailed: false) }
+            case .take(let shard, _, _): decide { $0.takeFailed(shard) }
             default: break
             }
         }

@@ -24,6 +24,20 @@ public struct LeaseRow: Sendable, Equatable {
     }
 }
 
+/// A worker's heartbeat row: kept in the lease table under the stream and
+/// the shard key `worker#<id>` (``LeaseTable/heartbeatPrefix``), never
+/// listed or taken as a shard. The worker writes a new counter every third
+/// of a lease; its shard leases live while the counter moves.
+public struct LeaseHeartbeat: Sendable, Equatable {
+    public var worker: String
+    public var counter: Int
+
+    public init(worker: String, counter: Int) {
+        self.worker = worker
+        self.counter = counter
+    }
+}
+
 /// Whether this worker does its part (see ``LeaseCore/health(now:)``).
 public struct LeaseHealth: Sendable, Equatable {
     public var healthy: Bool

@@ -2,13 +2,15 @@ import AWSClient
 import DynamoModel
 import Synchronization
 
-/// The lease table: one row per shard of a stream, in DynamoDB or
-/// Alternator, written only with conditional writes on the owner and the
-/// lease counter, so two workers can never both hold a shard.
+/// The lease table: one row per shard of a stream, and one heartbeat row
+/// per worker, in DynamoDB or Alternator, written only with conditional
+/// writes on the owner and the lease counter, so two workers can never
+/// both hold a shard.
 ///
-/// Row: `stream` (hash key) and `shard` (range key), `owner`, `counter`,
-/// `parents` (a string set), `checkpoint` (a sequence number as a string)
-/// and `finished`.
+/// Shard row: `stream` (hash key) and `shard` (range key), `owner`,
+/// `counter`, `parents` (a string set), `checkpoint` (a sequence number as
+/// a string) and `finished`. Heartbeat row: `stream`, `shard` =
+/// `worker#<id>`, `owner` = the worker, `counter`.
 public struct LeaseTable: Sendable {
     public let client: DynamoDBClient
     public let table: String
@@ -17,6 +19,13 @@ public struct LeaseTable: Sendable {
     public let workerId: String
     /// Requests sent to the table (for the benchmark's overhead figure).
     public let requests = RequestTally()
+    /// The same requests by kind: reads (scan pages), takes (creates, takes,
+    /// steals and releases), heartbeats and checkpoint writes.
+    public let tally = Tally()
+
+    public struct Tally: Sendable {
+        public let reads = RequestTally(), takes = RequestTally(), heartbeats = RequestTally(), checkpoints = RequestTally()
+    }
 
     /// A count shared by copies of a table value.
     public final class RequestTally: Sendable {
@@ -95,26 +104,46 @@ public struct LeaseTable: Sendable {
         return created
     }
 
-    /// Every row of this stream (a consistent scan: the table holds one row per shard).
-    public func readAll() throws -> [LeaseRow] {
-        var rows: [LeaseRow] = []
+    /// The range key of heartbeat rows starts with this; no shard id does.
+    public static let heartbeatPrefix = "worker#"
+
+    /// The shard rows and heartbeat rows of the stream, as one read saw them.
+    public struct Snapshot: Sendable, Equatable {
+        public var rows: [LeaseRow] = []
+        public var heartbeats: [LeaseHeartbeat] = []
+    }
+
+    /// Every shard row of this stream, heartbeat rows left out.
+    public func readAll() throws -> [LeaseRow] { try read().rows }
+
+    /// Every row of this stream (a consistent scan: the table holds one row
+    /// per shard and one per worker).
+    public func read() throws -> Snapshot {
+        var snapshot = Snapshot()
         var start: Item?
         repeat {
             requests.add()
+            tally.reads.add()
             let page = try client.scan(table: table, exclusiveStartKey: start, consistentRead: true)
             for view in page.items {
                 let item = try view.readItem()
                 guard item["stream"]?.stringValue == streamArn, let shard = item["shard"]?.stringValue else { continue }
-                rows.append(LeaseRow(
+                let counter = item["counter"]?.numberText.flatMap { Int($0) } ?? 0
+                if shard.hasPrefix(Self.heartbeatPrefix) {
+                    snapshot.heartbeats.append(LeaseHeartbeat(worker: String(shard.dropFirst(Self.heartbeatPrefix.count)),
+                                                              counter: counter))
+                    continue
+                }
+                snapshot.rows.append(LeaseRow(
                     shardId: shard, owner: item["owner"]?.stringValue,
-                    counter: item["counter"]?.numberText.flatMap { Int($0) } ?? 0,
+                    counter: counter,
                     parents: Self.strings(item["parents"]),
                     checkpoint: item["checkpoint"]?.stringValue.flatMap { SequenceNumber($0) },
                     finished: item["finished"]?.boolValue ?? false))
             }
             start = page.lastEvaluatedKey
         } while start != nil
-        return rows
+        return snapshot
     }
 
     private static func strings(_ value: AttributeValue?) -> [String] {
@@ -124,10 +153,13 @@ public struct LeaseTable: Sendable {
 
     private func key(_ shard: String) -> Item { ["stream": .s(streamArn), "shard": .s(shard)] }
 
-    /// A row for a shard newly found; false when it exists already.
+    /// A row for a shard newly found (owned if `row.owner` is set: a take
+    /// in one write); false when it exists already.
     public func create(_ row: LeaseRow) throws -> Bool {
         requests.add()
+        tally.takes.add()
         var item = key(row.shardId)
+        if let owner = row.owner { item["owner"] = .s(owner) }
         item["counter"] = .n(String(row.counter))
         item["finished"] = .bool(row.finished)
         if !row.parents.isEmpty { item["parents"] = .ss(row.parents) }
@@ -138,6 +170,7 @@ public struct LeaseTable: Sendable {
     /// Takes the lease if it is still as seen (owner and counter); the row as it is then.
     public func take(_ row: LeaseRow) throws -> LeaseRow? {
         requests.add()
+        tally.takes.add()
         var condition = DynamoDBClient.Condition("#c = :seen", names: ["#c": "counter"], values: [":seen": .n(String(row.counter))])
         if let owner = row.owner {
             condition.expression += " AND #o = :was"
@@ -156,16 +189,40 @@ public struct LeaseTable: Sendable {
         return now
     }
 
-    /// Renews a lease held at `counter`; false when it is no longer ours.
-    public func renew(_ shard: String, counter: Int) throws -> Bool {
+    /// Writes `counter` into this worker's heartbeat row: an update while
+    /// the row is this worker's, else a put if there is no row (the first
+    /// beat, or after a stale row was deleted). False when neither held.
+    public func beat(counter: Int) throws -> Bool {
         requests.add()
-        return try client.updateItem(table: table, key: key(shard), updateExpression: "SET #c = :next",
-                              values: [":next": .n(String(counter + 1))], if: mine(counter: counter))
+        tally.heartbeats.add()
+        let heartbeat = key(Self.heartbeatPrefix + workerId)
+        if try client.updateItem(table: table, key: heartbeat, updateExpression: "SET #c = :next",
+                                 values: [":next": .n(String(counter))],
+                                 if: .init("#o = :me", names: ["#o": "owner", "#c": "counter"], values: [":me": .s(workerId)])) {
+            return true
+        }
+        requests.add()
+        tally.heartbeats.add()
+        var item = heartbeat
+        item["owner"] = .s(workerId)
+        item["counter"] = .n(String(counter))
+        return try client.putItem(table: table, item: item, if: .init("attribute_not_exists(#s)", names: ["#s": "shard"]))
+    }
+
+    /// Deletes a worker's heartbeat row: if its counter is still
+    /// `counter` (a stale row), or this worker's own (nil, at a clean stop).
+    public func deleteHeartbeat(of worker: String, counter: Int?) throws -> Bool {
+        requests.add()
+        let condition: DynamoDBClient.Condition = counter.map {
+            .init("#c = :seen", names: ["#c": "counter"], values: [":seen": .n(String($0))])
+        } ?? .init("#o = :me", names: ["#o": "owner"], values: [":me": .s(workerId)])
+        return try client.deleteItem(table: table, key: key(Self.heartbeatPrefix + worker), if: condition)
     }
 
     /// Gives a lease up (with the last checkpoint); false when it was no longer ours.
     public func release(_ shard: String, counter: Int, checkpoint: SequenceNumber?) throws -> Bool {
         requests.add()
+        tally.takes.add()
         var values: Item = [":next": .n(String(counter + 1))]
         var expression = "SET #c = :next REMOVE #o"
         if let checkpoint {
@@ -180,6 +237,7 @@ public struct LeaseTable: Sendable {
     /// Moves the checkpoint of a shard this worker holds; false when it no longer does.
     public func writeCheckpoint(_ shard: String, sequence: SequenceNumber?, finished: Bool) throws -> Bool {
         requests.add()
+        tally.checkpoints.add()
         var expression = "SET #f = :done"
         var values: Item = [":done": .bool(finished), ":me": .s(workerId)]
         var names = ["#f": "finished", "#o": "owner"]

@@ -112,7 +112,7 @@ public final class StreamReplicator: Sendable {
     let discoveryQueue = DispatchQueue(label: "ferry.replicator.discovery")
     let discoveryRunning = Atomic<Bool>(false)
     private let poolBox = Mutex<WriterPool?>(nil)
-    private let admission = Mutex<(@Sendable (String) -> Bool)?>(nil)
+    private let admission = Mutex<AdmissionBox?>(nil)  // boxed: see WriterPool.admission
     private let onRunning = Mutex<[@Sendable () -> Void]>([])
     private let pollerBox = Mutex<ShardPoller?>(nil)
     let clock: @Sendable () -> Double
@@ -150,7 +150,7 @@ public final class StreamReplicator: Sendable {
         let pool = WriterPool(options: poolOptions, target: target, keySchema: options.mapping.keySchema,
                               counters: counters, deadLetters: deadLetters,
                               onApplied: { [weak self] origins in self?.applied(origins) })
-        pool.admit(admission.withLock { $0 })
+        pool.admit(admission.withLock { $0 }?.decide)
         poolBox.withLock { $0 = pool }
         let poller = ShardPoller(threads: options.readers, pollsPerSecond: options.maxPollsPerSecond, replicator: self)
         pollerBox.withLock { $0 = poller }
@@ -281,7 +281,8 @@ public final class StreamReplicator: Sendable {
     /// Whether a shard's changes may still be written (set by a lease
     /// coordinator; checked by the writers before each batch).
     public func admitWrites(_ decide: (@Sendable (String) -> Bool)?) {
-        admission.withLock { $0 = decide }
+        let box = decide.map(AdmissionBox.init)
+        admission.withLock { $0 = box }
         poolBox.withLock { $0 }?.admit(decide)
     }
 

@@ -77,7 +77,13 @@ public final class WriterPool: @unchecked Sendable {
     private var stopped = false
 
     private let aborting = Atomic<Bool>(false)
-    private let admission = Mutex<(@Sendable (String) -> Bool)?>(nil)
+    /// Boxed: a closure kept directly in a `Mutex` is reabstracted on the
+    /// way into and out of each `withLock`'s inout access, and the write-back
+    /// stores the wrapped closure, so every batch added two thunks to the
+    /// chain every later call runs through (after a few thousand batches, a
+    /// call cost tens of microseconds). A class reference goes in and out
+    /// unchanged.
+    private let admission = Mutex<AdmissionBox?>(nil)
     private let failure = Mutex<WriterPoolFailure?>(nil)
     private let writersDone = DispatchGroup()
     private let sender: BatchSender
@@ -188,7 +194,7 @@ public final class WriterPool: @unchecked Sendable {
 
             var fatal: AWSClientError?
             var aborted = false
-            let decide = admission.withLock({ $0 })
+            let decide = admission.withLock({ $0 })?.decide
             if let decide {
                 var verdicts: [String: Bool] = [:]
                 changes.removeAll { change in
@@ -333,7 +339,8 @@ public final class WriterPool: @unchecked Sendable {
     /// paused) are dropped unacknowledged instead of written. The last line
     /// of defence after a pause; leases are normally given up before.
     public func admit(_ decide: (@Sendable (String) -> Bool)?) {
-        admission.withLock { $0 = decide }
+        let box = decide.map(AdmissionBox.init)
+        admission.withLock { $0 = box }
     }
 
     /// Drops the queued changes that came from `source` (a shard this
@@ -473,4 +480,10 @@ final class Ring<Element>: @unchecked Sendable {
         capacity *= 2
         head = 0
     }
+}
+
+/// A write admission, kept by reference (see `WriterPool.admission`).
+final class AdmissionBox: Sendable {
+    let decide: @Sendable (String) -> Bool
+    init(_ decide: @escaping @Sendable (String) -> Bool) { self.decide = decide }
 }

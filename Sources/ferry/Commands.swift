@@ -182,7 +182,8 @@ struct StatusCommand: ParsableCommand {
             let table = LeaseTable(client: store, table: config.coordination.table, streamArn: try services.streamArn(),
                                    workerId: config.leaseWorkerId)
             print("")
-            print(LeaseTablePrinter.render(try table.readAll(), table: config.coordination.table))
+            let snapshot = try table.read()
+            print(LeaseTablePrinter.render(snapshot.rows, heartbeats: snapshot.heartbeats, table: config.coordination.table))
         } catch {
             print("")
             print("lease table \(config.coordination.table) could not be read: \(error)")
