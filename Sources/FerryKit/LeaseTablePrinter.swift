@@ -13,6 +13,7 @@ public enum LeaseTablePrinter {
         var perWorker: [String: [String]] = [:]
         for row in open { if let owner = row.owner { perWorker[owner, default: []].append(row.shardId) } }
         let beats = Dictionary(heartbeats.map { ($0.worker, $0.counter) }, uniquingKeysWith: { a, _ in a })
+        let lags = Dictionary(heartbeats.compactMap { b in b.lagSeconds.map { (b.worker, $0) } }, uniquingKeysWith: { a, _ in a })
         let unowned = open.filter { $0.owner == nil }
         let known = Set(rows.map(\.shardId))
         let takeable = unowned.filter { row in row.parents.allSatisfy { finished.contains($0) || !known.contains($0) } }
@@ -21,7 +22,8 @@ public enum LeaseTablePrinter {
             let counters = open.filter { $0.owner == worker }.map(\.counter)
             lines.append("  \(worker)".padding(toLength: 32, withPad: " ", startingAt: 0)
                 + " holds \(shards.count)" + (counters.isEmpty ? "" : ", counters \(counters.min()!)-\(counters.max()!)")
-                + (beats[worker].map { ", heartbeat \($0)" } ?? (heartbeats.isEmpty ? "" : ", no heartbeat row")))
+                + (beats[worker].map { ", heartbeat \($0)" } ?? (heartbeats.isEmpty ? "" : ", no heartbeat row"))
+                + (lags[worker].map { ", lag \(Int($0.rounded(.up))) s" } ?? ""))
         }
         let idle = beats.keys.filter { perWorker[$0] == nil }.sorted()
         if !idle.isEmpty {

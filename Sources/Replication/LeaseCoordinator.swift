@@ -151,7 +151,7 @@ public final class LeaseCoordinator: Sendable {
                 if lost > 0 { logger.warning("leases lost: another worker holds the shards now", metadata: ["count": "\(lost)"]) }
                 return actions
             case .heartbeat(let counter):
-                if try table.beat(counter: counter) {
+                if try table.beat(counter: counter, lagSeconds: replicator?.largestLag()) {
                     return decide { $0.heartbeatWritten(now: monotonicSeconds()) }
                 }
                 logger.warning("heartbeat refused: the row is not this worker's", metadata: ["worker": "\(table.workerId)"])

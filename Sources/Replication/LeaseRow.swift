@@ -31,10 +31,14 @@ public struct LeaseRow: Sendable, Equatable {
 public struct LeaseHeartbeat: Sendable, Equatable {
     public var worker: String
     public var counter: Int
+    /// The worker's largest lag over its shards when it last beat, so
+    /// `ferry status` on any host shows every worker's lag.
+    public var lagSeconds: Double?
 
-    public init(worker: String, counter: Int) {
+    public init(worker: String, counter: Int, lagSeconds: Double? = nil) {
         self.worker = worker
         self.counter = counter
+        self.lagSeconds = lagSeconds
     }
 }
 

@@ -131,7 +131,8 @@ public struct LeaseTable: Sendable {
                 let counter = item["counter"]?.numberText.flatMap { Int($0) } ?? 0
                 if shard.hasPrefix(Self.heartbeatPrefix) {
                     snapshot.heartbeats.append(LeaseHeartbeat(worker: String(shard.dropFirst(Self.heartbeatPrefix.count)),
-                                                              counter: counter))
+                                                              counter: counter,
+                                                              lagSeconds: item["lag"]?.numberText.flatMap { Double($0) }))
                     continue
                 }
                 snapshot.rows.append(LeaseRow(
@@ -192,13 +193,19 @@ public struct LeaseTable: Sendable {
     /// Writes `counter` into this worker's heartbeat row: an update while
     /// the row is this worker's, else a put if there is no row (the first
     /// beat, or after a stale row was deleted). False when neither held.
-    public func beat(counter: Int) throws -> Bool {
+    /// `lagSeconds`, the worker's largest lag, rides along for `ferry status`.
+    public func beat(counter: Int, lagSeconds: Double? = nil) throws -> Bool {
         requests.add()
         tally.heartbeats.add()
         let heartbeat = key(Self.heartbeatPrefix + workerId)
-        if try client.updateItem(table: table, key: heartbeat, updateExpression: "SET #c = :next",
-                                 values: [":next": .n(String(counter))],
-                                 if: .init("#o = :me", names: ["#o": "owner", "#c": "counter"], values: [":me": .s(workerId)])) {
+        let lag = lagSeconds.map { String(format: "%.1f", max(0, $0)) }
+        var values: Item = [":next": .n(String(counter))]
+        if let lag { values[":lag"] = .n(lag) }
+        if try client.updateItem(table: table, key: heartbeat, updateExpression: lag == nil ? "SET #c = :next" : "SET #c = :next, #l = :lag",
+                                 values: values,
+                                 if: .init("#o = :me", names: lag == nil ? ["#o": "owner", "#c": "counter"]
+                                                                          : ["#o": "owner", "#c": "counter", "#l": "lag"],
+                                           values: [":me": .s(workerId)])) {
             return true
         }
         requests.add()
@@ -206,6 +213,7 @@ public struct LeaseTable: Sendable {
         var item = heartbeat
         item["owner"] = .s(workerId)
         item["counter"] = .n(String(counter))
+        if let lag { item["lag"] = .n(lag) }
         return try client.putItem(table: table, item: item, if: .init("attribute_not_exists(#s)", names: ["#s": "shard"]))
     }
 

@@ -17,6 +17,12 @@ extension StreamReplicator {
     }
 
     /// The status report as of now.
+    /// The largest lag over this process's shards, as the status file has it.
+    public func largestLag() -> Double {
+        let now = Date().timeIntervalSince1970
+        return core.withLock { $0.shardStatus(now: now) }.reduce(0) { max($0, $1.lagSeconds) }
+    }
+
     public func statusReport() -> StatusReport {
         let now = Date()
         let totals = counters.snapshot

@@ -107,6 +107,8 @@ final class LeaseFailoverTests: XCTestCase {
         let printed = (try? String(contentsOfFile: s.dir + "/status.out", encoding: .utf8)) ?? ""
         XCTAssertTrue(printed.contains("lease table \(s.table): 30 shards, 30 open"), printed)
         XCTAssertTrue(printed.contains("  w2") && printed.contains("  w3") && !printed.contains("  w1 "), printed)
+        XCTAssertTrue(printed.split(separator: "\n").contains { $0.hasPrefix("  w2") && $0.contains(", lag ") },
+                      "each worker's lag, from its heartbeat row: \(printed)")
         XCTAssertGreaterThan(w2.taken, w2.held - 1, "its shards were taken by it")
         let converged = eventually(60) { (try? s.standIn.compareTables("src", "dst").isIdentical) == true }
         XCTAssertTrue(converged, "target differs: \((try? s.standIn.compareTables("src", "dst")).map { "\($0)" } ?? "?")")

@@ -23,10 +23,10 @@ final class LeaseTablePrinterTests: XCTestCase {
 
     func testHeartbeatRows_areWorkersNotShards() {
         let rows = [LeaseRow(shardId: "s1", owner: "host-a:1", counter: 3), LeaseRow(shardId: "s2", owner: nil, counter: 1)]
-        let beats = [LeaseHeartbeat(worker: "host-a:1", counter: 12), LeaseHeartbeat(worker: "host-c:3", counter: 5)]
+        let beats = [LeaseHeartbeat(worker: "host-a:1", counter: 12, lagSeconds: 2.2), LeaseHeartbeat(worker: "host-c:3", counter: 5)]
         let text = LeaseTablePrinter.render(rows, heartbeats: beats, table: "ferry-leases")
         XCTAssertTrue(text.contains("lease table ferry-leases: 2 shards, 2 open"), text)
-        XCTAssertTrue(text.contains("holds 1, counters 3-3, heartbeat 12"), text)
+        XCTAssertTrue(text.contains("holds 1, counters 3-3, heartbeat 12, lag 3 s"), text)
         XCTAssertTrue(text.contains("heartbeat rows of workers holding nothing: host-c:3 (5)"), text)
         XCTAssertTrue(text.contains("unowned: 1 (1 takeable now"), text)
     }

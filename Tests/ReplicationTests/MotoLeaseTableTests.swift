@@ -48,12 +48,12 @@ final class MotoLeaseTableTests: XCTestCase {
         XCTAssertEqual(try other.readAll().count, 1, "rows of another stream are not mixed in")
 
         XCTAssertTrue(try a.beat(counter: 7), "the first beat puts the row")
-        XCTAssertTrue(try a.beat(counter: 8), "then updates it")
+        XCTAssertTrue(try a.beat(counter: 8, lagSeconds: 4.26), "then updates it, with the worker's lag")
         XCTAssertTrue(try b.beat(counter: 1))
         let snapshot = try a.read()
         XCTAssertEqual(snapshot.rows.map(\.shardId), ["s1"], "heartbeat rows are never shards")
         XCTAssertEqual(snapshot.heartbeats.sorted { $0.worker < $1.worker },
-                       [LeaseHeartbeat(worker: "host-a:1", counter: 8), LeaseHeartbeat(worker: "host-b:2", counter: 1)])
+                       [LeaseHeartbeat(worker: "host-a:1", counter: 8, lagSeconds: 4.3), LeaseHeartbeat(worker: "host-b:2", counter: 1)])
         XCTAssertEqual(try other.read().heartbeats, [], "heartbeats of another stream are not mixed in")
         XCTAssertFalse(try b.deleteHeartbeat(of: "host-a:1", counter: 7), "a beat since: not stale")
         XCTAssertTrue(try b.deleteHeartbeat(of: "host-a:1", counter: 8))
