@@ -60,6 +60,10 @@ enum ConfigSettings {
                why: "a lease must outlast several renewals (every third of it) and request timeouts (a sixth)") {
             $0.coordination.leaseSeconds = $1
         },
+        number("coordination.checkpoints_per_second", 1...1000,
+               why: "each worker's checkpoint writes per second, spread over the shards it holds") {
+            $0.coordination.checkpointsPerSecond = $1
+        },
 
         choice("stream.start_position", FerryConfig.StartPosition.self) { $0.stream.startPosition = $1 },
         choice("stream.modify_as", FerryConfig.ModifyAs.self) { $0.stream.modifyAs = $1 },

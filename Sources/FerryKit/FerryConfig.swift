@@ -204,6 +204,10 @@ public struct FerryConfig: Sendable, Equatable {
         public var workerId: String?
         /// How long a lease lasts without a renewal.
         public var leaseSeconds = 30
+        /// Checkpoint writes per second per worker, spread over its shards:
+        /// each shard at most every max(5 s, shards held / this). Fewer
+        /// writes to the lease table, more replay after a failover.
+        public var checkpointsPerSecond = 5
     }
 
     public init() {}

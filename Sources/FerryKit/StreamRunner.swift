@@ -237,6 +237,7 @@ extension StreamRunner {
         try importCheckpointFile(into: table, streamArn: streamArn)
         var options = LeaseCore.Options(workerId: workerId)
         options.leaseSeconds = Double(config.coordination.leaseSeconds)
+        options.checkpointsPerSecond = Double(config.coordination.checkpointsPerSecond)
         options.requestTimeout = config.leaseRequestTimeout
         options.scanInterval = min(10, options.leaseSeconds / 3)
         if let why = options.validate() { throw SetupError("coordination: \(why)") }

@@ -82,8 +82,9 @@ public struct LeaseCore: Sendable {
         /// Checkpoint writes a worker spreads its shards' writes to, per
         /// second: each shard writes at most every
         /// `max(checkpointInterval, held / checkpointsPerSecond)` seconds
-        /// (500 shards: every 25 s). A finished shard is written at once.
-        public var checkpointsPerSecond = 20.0
+        /// (500 shards at 5 a second: every 100 s). A finished shard is
+        /// written at once.
+        public var checkpointsPerSecond = 5.0
         /// The pause before a failed heartbeat or checkpoint write is retried.
         public var retryInterval = 1.0
         /// After its first heartbeat, how long a worker waits before taking
