@@ -185,6 +185,18 @@ final class CutoverTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(record.alternatorStream, try standIn.streamArn(table: table))
     }
 
+    func testAlternatorAsTheSource_aDeadNodeIsSetAside_forTableAndStreamCalls() throws {
+        var reverse = configs("http://127.0.0.1:1").1
+        reverse.source.endpoints = ["http://127.0.0.1:1", standIn.baseURL]
+        _ = try standIn.createTable(StandInTableSpec(table, stream: .newAndOldImages, shardCount: 4))
+        let services = try Services(config: reverse)
+        let nodes = try XCTUnwrap(services.sourceNodes)
+        XCTAssertEqual(try services.streamArn(), try standIn.streamArn(table: table), "DescribeTable went to the live node")
+        XCTAssertEqual(nodes.states.map(\.up), [false, true], "the dead node is set aside")
+        let description = try services.streams.describeStream(arn: try services.streamArn(), limit: 100)
+        XCTAssertEqual(description.shards.count, 4, "the Streams API goes through the same nodes")
+    }
+
     func testTheWayBack_refusesToStartWithoutACutover_andTheForwardDaemonRefusesAfterOne() throws {
         let moto = try MotoStreamTests.motoURL()
         let (forward, reverse) = configs(moto)
