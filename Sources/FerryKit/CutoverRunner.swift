@@ -90,17 +90,12 @@ public struct CutoverRunner {
             throw Refusal("the reverse configuration reads DynamoDB: set its source.endpoints to the Alternator nodes "
                 + "(and source.table to the Alternator table), so the way back reads Alternator's stream")
         }
-        guard reverse.coordination.mode == .file else {
-            throw Refusal("the way back runs with coordination.mode: file (one process, a checkpoint file); "
-                + "set it in the reverse configuration")
-        }
         guard reverse.state.checkpoint != forward.state.checkpoint else {
             throw Refusal("the forward and reverse configurations share state.checkpoint \(forward.state.checkpoint): "
                 + "give the reverse configuration its own state files")
         }
-        let reverseCheckpoint = FileCheckpointStore(path: reverse.state.checkpoint)
-        if !options.force, (try? AtomicFile.read(reverse.state.checkpoint)) ?? nil != nil {
-            throw Refusal("the reverse checkpoint \(reverse.state.checkpoint) exists: the way back has been set up (or "
+        if !options.force, let existing = try reverseRecord() {
+            throw Refusal("\(existing) exists: the way back has been set up (or "
                 + "has run) already. Start it with `ferry stream --config <reverse config>`; to record a new cut-over "
                 + "instead, run ferry cutover again with --force")
         }
@@ -117,15 +112,42 @@ public struct CutoverRunner {
         // the window's margin on either side for clocks that differ.
         let notBefore = Date(timeIntervalSince1970: (started.timeIntervalSince1970 + Double(options.quietSeconds) / 2).rounded(.down))
         let at = now()
-        var checkpoint = Checkpoint(streamArn: alternatorStream)
-        checkpoint.cutover = Checkpoint.Cutover(notBefore: notBefore, at: at, forwardStream: forwardStream,
-                                                forwardStatus: statusPaths)
-        try reverseCheckpoint.save(checkpoint)
+        let cutover = Checkpoint.Cutover(notBefore: notBefore, at: at, forwardStream: forwardStream, forwardStatus: statusPaths)
+        if reverse.coordination.mode == .lease {
+            // Several reverse workers share the way back: the record goes
+            // into their lease table, where each of them reads it at start.
+            let table = try StreamRunner.leaseTable(config: reverse, services: reverseServices, streamArn: alternatorStream)
+            guard try table.writeCutover(cutover, replacing: options.force) else {
+                throw Refusal("a cut-over was recorded in the lease table \(reverse.coordination.table) meanwhile; "
+                    + "run ferry cutover again with --force to replace it")
+            }
+        } else {
+            var checkpoint = Checkpoint(streamArn: alternatorStream)
+            checkpoint.cutover = cutover
+            try FileCheckpointStore(path: reverse.state.checkpoint).save(checkpoint)
+        }
         let record = CutoverRecord(at: at, notBefore: notBefore, reverseCheckpoint: reverse.state.checkpoint,
                                    alternatorStream: alternatorStream)
         try record.write(forCheckpoint: forward.state.checkpoint)
         logger.notice("cut-over recorded", metadata: ["not_before": "\(notBefore)", "alternator_stream": "\(alternatorStream)"])
         return record
+    }
+
+    /// Where a way back set up before shows, if it does: the reverse
+    /// checkpoint file, or (lease mode) rows for the Alternator stream.
+    func reverseRecord() throws -> String? {
+        guard reverse.coordination.mode == .lease else {
+            return (try? AtomicFile.read(reverse.state.checkpoint)) ?? nil != nil
+                ? "the reverse checkpoint \(reverse.state.checkpoint)" : nil
+        }
+        guard let table = reverse.source.table else { return nil }
+        let description = try reverseServices.source.describeTable(table)
+        guard description.streamEnabled, let arn = description.latestStreamArn else { return nil }
+        let leases = try StreamRunner.leaseTable(config: reverse, services: reverseServices, streamArn: arn)
+        if try leases.readCutover() != nil || !(try leases.readAll().isEmpty) {
+            return "a cut-over record or leases for \(arn) in the lease table \(reverse.coordination.table)"
+        }
+        return nil
     }
 
     /// The forward daemon is running, has no gap, is caught up on every

@@ -190,18 +190,22 @@ extension StreamRunner {
     /// reading Alternator's stream from its start would send every forward
     /// write back to DynamoDB.
     func reverseStart(streamArn: String) throws -> Double {
-        guard config.coordination.mode == .file else {
-            throw SetupError("reading Alternator's stream (source.endpoints) runs with coordination.mode: file")
+        let recorded: Checkpoint.Cutover?
+        let place: String
+        if config.coordination.mode == .lease {
+            place = "the lease table \(config.coordination.table) for stream \(streamArn)"
+            recorded = try Self.leaseTable(config: config, services: services, streamArn: streamArn).readCutover()
+        } else {
+            place = config.state.checkpoint
+            do {
+                recorded = try FileCheckpointStore(path: config.state.checkpoint).load(for: streamArn)?.cutover
+            } catch {
+                throw SetupError("\(error). If the Alternator table's stream was enabled anew after the cut-over, run ferry cutover again with --force")
+            }
         }
-        let saved: Checkpoint?
-        do {
-            saved = try FileCheckpointStore(path: config.state.checkpoint).load(for: streamArn)
-        } catch {
-            throw SetupError("\(error). If the Alternator table's stream was enabled anew after the cut-over, run ferry cutover again with --force")
-        }
-        guard let cutover = saved?.cutover else {
+        guard let cutover = recorded else {
             throw SetupError("""
-                no cut-over is recorded in \(config.state.checkpoint): run `ferry cutover --config <forward config> \
+                no cut-over is recorded in \(place): run `ferry cutover --config <forward config> \
                 --reverse-config <this config>` first. It records where the way back begins, so that no change the \
                 forward daemon wrote to Alternator is sent back to DynamoDB
                 """)
@@ -224,16 +228,8 @@ extension StreamRunner {
 
     /// The lease table and its coordinator (`coordination.mode: lease`).
     func leaseCoordinator(streamArn: String) throws -> LeaseCoordinator {
-        let store = config.coordination.store == .target ? services.target : services.source
         let workerId = config.leaseWorkerId
-        let table = LeaseTable(client: store, table: config.coordination.table, streamArn: streamArn, workerId: workerId)
-        do {
-            try table.ensureTable(inAlternator: config.coordination.store == .target)
-        } catch let error as LeaseTable.SetupError {
-            throw SetupError(error.description)
-        } catch {
-            throw SetupError("lease table \(config.coordination.table) (coordination.store: \(config.coordination.store.rawValue)): \(error)")
-        }
+        let table = try Self.leaseTable(config: config, services: services, streamArn: streamArn)
         try importCheckpointFile(into: table, streamArn: streamArn)
         var options = LeaseCore.Options(workerId: workerId)
         options.leaseSeconds = Double(config.coordination.leaseSeconds)
@@ -245,6 +241,24 @@ extension StreamRunner {
                                              "store": "\(config.coordination.store.rawValue)",
                                              "lease_seconds": "\(config.coordination.leaseSeconds)"])
         return LeaseCoordinator(table: table, options: options, logger: logger)
+    }
+
+    /// The lease table of `streamArn`, created if missing. In Alternator
+    /// (the target forward, the source on the way back) its writes must be
+    /// isolated (LWT); DynamoDB's conditions always are.
+    static func leaseTable(config: FerryConfig, services: Services, streamArn: String) throws -> LeaseTable {
+        let inSource = config.coordination.store == .source
+        let store = inSource ? services.source : services.target
+        let alternator = inSource ? config.source.isAlternator : config.target.type == .alternator
+        let table = LeaseTable(client: store, table: config.coordination.table, streamArn: streamArn, workerId: config.leaseWorkerId)
+        do {
+            try table.ensureTable(inAlternator: alternator)
+        } catch let error as LeaseTable.SetupError {
+            throw SetupError(error.description)
+        } catch {
+            throw SetupError("lease table \(config.coordination.table) (coordination.store: \(config.coordination.store.rawValue)): \(error)")
+        }
+        return table
     }
 
     /// Switching a running migration from file mode to lease mode: the

@@ -1,4 +1,5 @@
 import AWSClient
+import Foundation
 import DynamoModel
 import Synchronization
 
@@ -106,6 +107,38 @@ public struct LeaseTable: Sendable {
 
     /// The range key of heartbeat rows starts with this; no shard id does.
     public static let heartbeatPrefix = "worker#"
+    /// The range key of the row where `ferry cutover` records where the way
+    /// back begins (lease mode's counterpart of the checkpoint file's
+    /// ``Checkpoint/Cutover``); no shard id looks like it.
+    public static let cutoverShard = "cutover#"
+
+    /// Records the cut-over for this stream: once (false when a record is
+    /// there already), or over an existing one with `replacing`.
+    public func writeCutover(_ cutover: Checkpoint.Cutover, replacing: Bool) throws -> Bool {
+        requests.add()
+        var item = key(Self.cutoverShard)
+        item["notBefore"] = .n(String(cutover.notBefore.timeIntervalSince1970))
+        item["at"] = .n(String(cutover.at.timeIntervalSince1970))
+        if let stream = cutover.forwardStream { item["forwardStream"] = .s(stream) }
+        if let status = cutover.forwardStatus, !status.isEmpty { item["forwardStatus"] = .l(status.map { .s($0) }) }
+        if replacing {
+            try client.putItem(table: table, item: item)
+            return true
+        }
+        return try client.putItem(table: table, item: item, if: .init("attribute_not_exists(#s)", names: ["#s": "shard"]))
+    }
+
+    /// The cut-over recorded for this stream, if any.
+    public func readCutover() throws -> Checkpoint.Cutover? {
+        requests.add()
+        guard let item = try client.getItem(table: table, key: key(Self.cutoverShard), consistentRead: true),
+              let notBefore = item["notBefore"]?.numberText.flatMap(Double.init),
+              let at = item["at"]?.numberText.flatMap(Double.init) else { return nil }
+        var status: [String]?
+        if case .l(let list)? = item["forwardStatus"] { status = list.compactMap(\.stringValue) }
+        return Checkpoint.Cutover(notBefore: Date(timeIntervalSince1970: notBefore), at: Date(timeIntervalSince1970: at),
+                                  forwardStream: item["forwardStream"]?.stringValue, forwardStatus: status)
+    }
 
     /// The shard rows and heartbeat rows of the stream, as one read saw them.
     public struct Snapshot: Sendable, Equatable {
@@ -129,6 +162,7 @@ public struct LeaseTable: Sendable {
                 let item = try view.readItem()
                 guard item["stream"]?.stringValue == streamArn, let shard = item["shard"]?.stringValue else { continue }
                 let counter = item["counter"]?.numberText.flatMap { Int($0) } ?? 0
+                if shard == Self.cutoverShard { continue }
                 if shard.hasPrefix(Self.heartbeatPrefix) {
                     snapshot.heartbeats.append(LeaseHeartbeat(worker: String(shard.dropFirst(Self.heartbeatPrefix.count)),
                                                               counter: counter,

@@ -185,6 +185,38 @@ final class CutoverTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(record.alternatorStream, try standIn.streamArn(table: table))
     }
 
+    func testLeaseMode_theCutoverIsRecordedInTheLeaseTable_andAReverseWorkerStartsFromIt() throws {
+        let moto = try MotoStreamTests.motoURL()
+        var (forward, reverse) = configs(moto)
+        reverse.target.type = .dynamodb
+        reverse.target.credentials.accessKeyId = "AKIDMOTO"
+        reverse.target.credentials.secretAccessKey = "moto"
+        reverse.coordination.mode = .lease
+        reverse.coordination.store = .target
+        reverse.coordination.table = "leases-\(UUID().uuidString.prefix(8))"
+        reverse.coordination.workerId = "back-1"
+        try tablesInSync(moto)
+        try status().write(to: forward.state.status)
+        let record = try runner(forward, reverse).run()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: reverse.state.checkpoint), "no file in lease mode")
+        let leases = LeaseTable(client: MotoStreamTests.client(moto, region: "us-east-1"), table: reverse.coordination.table,
+                                streamArn: record.alternatorStream, workerId: "test")
+        let stored = try XCTUnwrap(try leases.readCutover())
+        XCTAssertEqual(stored.notBefore, record.notBefore)
+        XCTAssertEqual(stored.forwardStatus, [forward.state.status])
+        let snapshot = try leases.read()
+        XCTAssertTrue(snapshot.rows.isEmpty && snapshot.heartbeats.isEmpty, "the record is neither a shard nor a worker: \(snapshot)")
+
+        let again = refusal(try runner(forward, reverse))
+        XCTAssertTrue(again.contains("a cut-over record or leases") && again.contains("--force"), again)
+
+        try status(phase: .stopped).write(to: forward.state.status)
+        let (replicator, _, _) = try StreamRunner(config: reverse, services: try Services(config: reverse),
+                                                  logger: Logger(label: "t")).prepare()
+        XCTAssertEqual(replicator.options.notBefore, record.notBefore.timeIntervalSince1970)
+        XCTAssertTrue(replicator.options.leased)
+    }
+
     func testAlternatorAsTheSource_aDeadNodeIsSetAside_forTableAndStreamCalls() throws {
         var reverse = configs("http://127.0.0.1:1").1
         reverse.source.endpoints = ["http://127.0.0.1:1", standIn.baseURL]
