@@ -32,6 +32,7 @@ final class CutoverTests: TemporaryDirectoryTestCase {
         forward.target.endpoints = [standIn.baseURL]
         forward.state.checkpoint = dir + "/forward-checkpoint.json"
         forward.state.status = dir + "/forward-status.json"
+        forward.state.deadLetter = dir + "/forward-dead.jsonl"
         forward.verify.report = dir + "/mismatches.jsonl"
         forward.verify.recheckDelayMilliseconds = 10
         forward.verify.recheckAttempts = 1
@@ -42,6 +43,7 @@ final class CutoverTests: TemporaryDirectoryTestCase {
         reverse.target.table = table
         reverse.state.checkpoint = dir + "/reverse-checkpoint.json"
         reverse.state.status = dir + "/reverse-status.json"
+        reverse.state.deadLetter = dir + "/reverse-dead.jsonl"
         return (forward, reverse)
     }
 
