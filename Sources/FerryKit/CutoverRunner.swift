@@ -56,6 +56,9 @@ public struct CutoverRunner {
         public var statusFiles: [String] = []
         /// How old a status file may be and still describe a running daemon.
         public var freshSeconds = 15.0
+        /// A rehearsal: every check runs, nothing is written anywhere (no
+        /// stream is enabled, no record made).
+        public var dryRun = false
         public init() {}
     }
 
@@ -113,6 +116,12 @@ public struct CutoverRunner {
         let notBefore = Date(timeIntervalSince1970: (started.timeIntervalSince1970 + Double(options.quietSeconds) / 2).rounded(.down))
         let at = now()
         let cutover = Checkpoint.Cutover(notBefore: notBefore, at: at, forwardStream: forwardStream, forwardStatus: statusPaths)
+        let record = CutoverRecord(at: at, notBefore: notBefore, reverseCheckpoint: reverse.state.checkpoint,
+                                   alternatorStream: alternatorStream)
+        if options.dryRun {
+            logger.notice("rehearsal: every check passed; nothing recorded", metadata: ["not_before": "\(notBefore)"])
+            return record
+        }
         if reverse.coordination.mode == .lease {
             // Several reverse workers share the way back: the record goes
             // into their lease table, where each of them reads it at start.
@@ -126,8 +135,6 @@ public struct CutoverRunner {
             checkpoint.cutover = cutover
             try FileCheckpointStore(path: reverse.state.checkpoint).save(checkpoint)
         }
-        let record = CutoverRecord(at: at, notBefore: notBefore, reverseCheckpoint: reverse.state.checkpoint,
-                                   alternatorStream: alternatorStream)
         try record.write(forCheckpoint: forward.state.checkpoint)
         logger.notice("cut-over recorded", metadata: ["not_before": "\(notBefore)", "alternator_stream": "\(alternatorStream)"])
         return record
@@ -237,6 +244,10 @@ public struct CutoverRunner {
         }
         var description = try reverseServices.source.describeTable(table)
         if !description.streamEnabled || description.latestStreamArn == nil {
+            if options.dryRun {
+                return options.enableStream ? "(none yet: --enable-stream will turn it on)"
+                    : "(none yet: run the cut-over with --enable-stream)"
+            }
             guard options.enableStream else {
                 throw Refusal("the Alternator table \(table) has no stream, so nothing could flow back: run ferry cutover "
                     + "again with --enable-stream (the table must use vnodes, not tablets: see `ferry create-table`)")

@@ -233,6 +233,8 @@ struct CutoverCommand: ParsableCommand {
     var enableStream = false
     @Flag(help: "Record a new cut-over even though the reverse checkpoint exists.")
     var force = false
+    @Flag(help: "Rehearse: run every check, change nothing (no stream enabled, nothing recorded).")
+    var dryRun = false
     @Option(help: ArgumentHelp("A forward worker's status file (repeatable; default: the forward state.status).", valueName: "path"))
     var status: [String] = []
 
@@ -253,10 +255,18 @@ struct CutoverCommand: ParsableCommand {
         runOptions.enableStream = enableStream
         runOptions.force = force
         runOptions.statusFiles = status
+        runOptions.dryRun = dryRun
         let runner = CutoverRunner(forward: forward, forwardServices: forwardServices, reverse: reverse,
                                    reverseServices: reverseServices, options: runOptions, logger: logger)
         do {
             let record = try runner.run()
+            if dryRun {
+                print("""
+                    rehearsal: every check passed; nothing was changed. Run now, the way back would start at \
+                    \(record.notBefore); Alternator stream: \(record.alternatorStream).
+                    """)
+                return
+            }
             print("""
                 cut-over recorded: changes made in Alternator from \(record.notBefore) on will flow back to DynamoDB.
                 Next:

@@ -175,6 +175,12 @@ final class CutoverTests: TemporaryDirectoryTestCase {
         try status().write(to: forward.state.status)
         let said = refusal(try runner(forward, reverse))
         XCTAssertTrue(said.contains("has no stream") && said.contains("--enable-stream"), said)
+        // A rehearsal passes every check and changes nothing: no stream, no record.
+        let rehearsal = try runner(forward, reverse) { $0.enableStream = true; $0.dryRun = true }.run()
+        XCTAssertTrue(rehearsal.alternatorStream.contains("none yet"), rehearsal.alternatorStream)
+        XCTAssertThrowsError(try standIn.streamArn(table: table), "no stream was enabled")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: reverse.state.checkpoint))
+        XCTAssertNil(try CutoverRecord.read(forCheckpoint: forward.state.checkpoint))
         // A table on tablets: Alternator refuses the stream, and the refusal says why and what to do.
         let tablets = standIn.inject(StandInFault(.serviceError(
             status: 400, code: "ValidationException",
