@@ -88,14 +88,17 @@ public struct StreamRunner: Sendable {
         options.statusPath = nil
         options.version = FerryBuild.version
 
+        // One lease table for the cut-over record and the leases.
+        let leaseTable = config.coordination.mode == .lease
+            ? try Self.leaseTable(config: config, services: services, streamArn: arn) : nil
         if config.source.isAlternator {
-            options.notBefore = try reverseStart(streamArn: arn)
+            options.notBefore = try reverseStart(streamArn: arn, leases: leaseTable)
             options.startPosition = .trimHorizon
         }
         var checkpoints: any CheckpointStore = FileCheckpointStore(path: config.state.checkpoint)
         var coordinator: LeaseCoordinator?
-        if config.coordination.mode == .lease {
-            let leases = try leaseCoordinator(streamArn: arn)
+        if let leaseTable {
+            let leases = try leaseCoordinator(table: leaseTable)
             checkpoints = leases.checkpoints
             options.leased = true
             coordinator = leases
@@ -189,12 +192,12 @@ extension StreamRunner {
     /// on any shard. Without a recorded cut-over it does not start, since
     /// reading Alternator's stream from its start would send every forward
     /// write back to DynamoDB.
-    func reverseStart(streamArn: String) throws -> Double {
+    func reverseStart(streamArn: String, leases: LeaseTable?) throws -> Double {
         let recorded: Checkpoint.Cutover?
         let place: String
-        if config.coordination.mode == .lease {
+        if let leases {
             place = "the lease table \(config.coordination.table) for stream \(streamArn)"
-            recorded = try Self.leaseTable(config: config, services: services, streamArn: streamArn).readCutover()
+            recorded = try leases.readCutover()
         } else {
             place = config.state.checkpoint
             do {
@@ -227,10 +230,9 @@ extension StreamRunner {
     }
 
     /// The lease table and its coordinator (`coordination.mode: lease`).
-    func leaseCoordinator(streamArn: String) throws -> LeaseCoordinator {
+    func leaseCoordinator(table: LeaseTable) throws -> LeaseCoordinator {
         let workerId = config.leaseWorkerId
-        let table = try Self.leaseTable(config: config, services: services, streamArn: streamArn)
-        try importCheckpointFile(into: table, streamArn: streamArn)
+        try importCheckpointFile(into: table, streamArn: table.streamArn)
         var options = LeaseCore.Options(workerId: workerId)
         options.leaseSeconds = Double(config.coordination.leaseSeconds)
         options.checkpointsPerSecond = Double(config.coordination.checkpointsPerSecond)

@@ -125,34 +125,10 @@ struct BatchSender: Sendable {
     /// only the bad ones go to the dead-letter file.
     private func isolate(_ batch: inout Batch, _ isAborting: () -> Bool, _ admits: Admission?) throws {
         for write in batch.writes {
-            var attempt = 0
-            retry: while true {
-                if isAborting() { throw Aborted() }
-                let source = write.origin?.source
-                if let admits, let source, !admits(source) { break retry }
-                try take(Self.writeUnits([write]), isAborting)
-                switch Result(catching: { () throws(AWSClientError) in
-                    try gated(source.map { [$0] } ?? [], admits) { () throws(AWSClientError) in
-                        try shared.target.batchWrite([Self.writeRequest(write)])
-                    }
-                }) {
-                case .failure(let error) where Self.isWithheld(error):
-                    continue retry
-                case .success(let left):
-                    if left.isEmpty { count([write]); break retry }
-                    throttled()
-                    try pause(attempt: attempt, .throttling, isAborting)
-                case .failure(let error):
-                    if error.retryClass == .terminal {
-                        guard Self.isItemLevel(error) else { throw error }
-                        try deadLetter(write, error)
-                        break retry
-                    }
-                    if error.retryClass == .throttling { throttled() } else { shared.counters.add { $0.retries += 1 } }
-                    try pause(attempt: attempt, error.retryClass, isAborting)
-                }
-                attempt += 1
+            let outcome = try sendAlone(write, isAborting, admits) { () throws(AWSClientError) -> Bool in
+                try shared.target.batchWrite([Self.writeRequest(write)]).isEmpty
             }
+            if outcome == .applied { count([write]) }
         }
         batch.retain(keys: [])
         // What was skipped for a lost lease is not acknowledged.
@@ -160,35 +136,56 @@ struct BatchSender: Sendable {
     }
 
     private func applyUpdate(_ change: Change, _ isAborting: () -> Bool, _ admits: Admission?) throws {
-        var attempt = 0
+        let outcome = try sendAlone(change, isAborting, admits) { () throws(AWSClientError) -> Bool in
+            try shared.target.update(body: change.payload)
+            return true
+        }
+        switch outcome {
+        case .refused:
+            return  // not applied, not acknowledged
+        case .applied:
+            let units = Self.writeUnits([change])
+            shared.counters.add { $0.updated += 1; $0.writeUnits += units }
+        case .deadLettered:
+            break
+        }
+        if let origin = change.origin { shared.onApplied([origin]) }
+    }
+
+    private enum AloneOutcome { case applied, deadLettered, refused }
+
+    /// Sends one change on its own until it is applied, dead-lettered (the
+    /// target refuses the item for good) or refused by the admission (its
+    /// lease was lost). `sendOnce` makes one attempt: false when the target
+    /// left the write unprocessed. Throttling and transient errors are
+    /// retried with backoff; a request-level terminal error is thrown.
+    private func sendAlone(_ change: Change, _ isAborting: () -> Bool, _ admits: Admission?,
+                           _ sendOnce: () throws(AWSClientError) -> Bool) throws -> AloneOutcome {
         let source = change.origin?.source
-        retry: while true {
+        var attempt = 0
+        while true {
             if isAborting() { throw Aborted() }
-            if let admits, let source, !admits(source) { return }  // not applied, not acknowledged
+            if let admits, let source, !admits(source) { return .refused }
             try take(Self.writeUnits([change]), isAborting)
-            switch Result(catching: { () throws(AWSClientError) in
-                try gated(source.map { [$0] } ?? [], admits) { () throws(AWSClientError) in
-                    try shared.target.update(body: change.payload)
-                }
-            }) {
+            switch Result(catching: { () throws(AWSClientError) in try gated(source.map { [$0] } ?? [], admits, sendOnce) }) {
             case .failure(let error) where Self.isWithheld(error):
-                continue retry
-            case .success:
-                let units = Self.writeUnits([change])
-                shared.counters.add { $0.updated += 1; $0.writeUnits += units }
-                break retry
+                continue  // the next turn finds the shard refused
+            case .success(true):
+                return .applied
+            case .success(false):
+                throttled()
+                try pause(attempt: attempt, .throttling, isAborting)
             case .failure(let error):
                 if error.retryClass == .terminal {
                     guard Self.isItemLevel(error) else { throw error }
                     try deadLetter(change, error)
-                    break retry
+                    return .deadLettered
                 }
                 if error.retryClass == .throttling { throttled() } else { shared.counters.add { $0.retries += 1 } }
                 try pause(attempt: attempt, error.retryClass, isAborting)
-                attempt += 1
             }
+            attempt += 1
         }
-        if let origin = change.origin { shared.onApplied([origin]) }
     }
 
     private func deadLetter(_ change: Change, _ error: AWSClientError) throws {

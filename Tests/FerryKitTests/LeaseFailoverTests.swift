@@ -50,15 +50,6 @@ final class LeaseFailoverTests: XCTestCase {
         return count
     }
 
-    private func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.25)
-        }
-        return try condition()
-    }
-
     private func log(_ s: Setup, _ name: String) -> String {
         String((try? String(contentsOfFile: s.dir + "/\(name).log", encoding: .utf8))?.suffix(3000) ?? "")
     }

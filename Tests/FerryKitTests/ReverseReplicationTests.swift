@@ -13,15 +13,6 @@ import XCTest
 /// replication, `ferry cutover`, then reverse replication while the
 /// "application" writes to Alternator.
 final class ReverseReplicationTests: XCTestCase {
-    private func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.25)
-        }
-        return try condition()
-    }
-
     /// Waits for `process` to exit, killing it after `seconds`; its status.
     private func exitStatus(_ process: Process, within seconds: Double) -> Int32? {
         guard eventually(seconds, { !process.isRunning }) else {

@@ -29,3 +29,14 @@ class TemporaryDirectoryTestCase: XCTestCase {
         return c
     }
 }
+
+/// Whether `condition` comes true within `seconds`, asked every 0.25 s (for
+/// tests that watch a daemon process from outside).
+func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.25)
+    }
+    return try condition()
+}
