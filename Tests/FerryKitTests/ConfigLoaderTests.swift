@@ -67,6 +67,10 @@ final class ConfigLoaderTests: XCTestCase {
               start_position: yesterday
             target:
               endpoints: [scylla:8000]
+            source:
+              endpoints: [scylla-1]
+            coordination:
+              checkpoints_per_second: 0
             """)
         XCTAssertThrowsError(try ConfigLoader(environment: ["FERRY_STREAM_LANES": "many"]).load(file: path)) { error in
             let text = "\(error)"
@@ -74,6 +78,8 @@ final class ConfigLoaderTests: XCTestCase {
             XCTAssertTrue(text.contains("stream.start_position: 'yesterday' is not one of: trim-horizon, latest"), text)
             XCTAssertTrue(text.contains("target.endpoints: 'scylla:8000' is not an http:// or https:// URL"), text)
             XCTAssertTrue(text.contains("stream.lanes (from FERRY_STREAM_LANES): 'many' is not a whole number"), text)
+            XCTAssertTrue(text.contains("source.endpoints: 'scylla-1' is not an http:// or https:// URL"), text)
+            XCTAssertTrue(text.contains("coordination.checkpoints_per_second: 0 is out of range: use 1 to 1000"), text)
         }
     }
 

@@ -121,6 +121,19 @@ final class CutoverTests: TemporaryDirectoryTestCase {
         XCTAssertNil(try CutoverRecord.read(forCheckpoint: forward.state.checkpoint))
     }
 
+    func testRefuses_aReverseConfigurationThatReadsDynamoDB_orSharesTheForwardState() throws {
+        var (forward, reverse) = configs("http://127.0.0.1:1")
+        try status().write(to: forward.state.status)
+        reverse.source.endpoints = []
+        reverse.source.region = "us-east-1"
+        var said = refusal(try runner(forward, reverse))
+        XCTAssertTrue(said.contains("the reverse configuration reads DynamoDB") && said.contains("source.endpoints"), said)
+        reverse = configs("http://127.0.0.1:1").1
+        reverse.state.checkpoint = forward.state.checkpoint
+        said = refusal(try runner(forward, reverse))
+        XCTAssertTrue(said.contains("share state.checkpoint") && said.contains("its own state files"), said)
+    }
+
     func testRefuses_whenNewRecordsArriveDuringTheQuietWindow_sayingTheApplicationStillWrites() throws {
         let (forward, reverse) = configs("http://127.0.0.1:1")
         try status(read: 100).write(to: forward.state.status)
